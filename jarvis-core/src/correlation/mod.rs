@@ -16,7 +16,7 @@ mod graph;
 mod tests;
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
@@ -131,11 +131,11 @@ impl Correlator {
     /// Rejects cycles in cascades or dependencies, naming them.
     pub fn new(cfg: &CorrelationConfig) -> Result<Self, CorrelationConfigError> {
         // A cascade edge root → dependent: the dependent is downstream.
-        let cascades = Dag::build(
-            cfg.cascades
+        let cascades = Dag::build(cfg.cascades.iter().flat_map(|c| {
+            c.dependents
                 .iter()
-                .flat_map(|c| c.dependents.iter().map(move |d| (c.root.as_str(), d.as_str()))),
-        )
+                .map(move |d| (c.root.as_str(), d.as_str()))
+        }))
         .map_err(CorrelationConfigError::CascadeCycle)?;
         // A dependency service → needed: the needed service is upstream.
         let dependencies = Dag::build(
@@ -184,11 +184,17 @@ impl Correlator {
         if root.id == dependent.id || !self.within_window(root.at, dependent.at) {
             return false;
         }
-        if self.cascades.reaches(&root.alert_name, &dependent.alert_name) {
+        if let (Some(up), Some(down)) = (
+            self.cascades.node(&root.alert_name),
+            self.cascades.node(&dependent.alert_name),
+        ) && self.cascades.reaches(up, down)
+        {
             return true;
         }
-        if let (Some(up), Some(down)) = (service(&root.labels), service(&dependent.labels))
-            && self.dependencies.reaches(up, down)
+        if let (Some(up), Some(down)) = (
+            service(&root.labels).and_then(|s| self.dependencies.node(s)),
+            service(&dependent.labels).and_then(|s| self.dependencies.node(s)),
+        ) && self.dependencies.reaches(up, down)
         {
             return true;
         }
@@ -205,6 +211,7 @@ impl Correlator {
     fn hosts_of<'a>(&'a self, item: &'a CorrelationItem) -> impl Iterator<Item = &'a str> + 'a {
         let own = host(&item.labels);
         let running = service(&item.labels)
+            .filter(|_| !self.service_hosts.is_empty())
             .and_then(|s| self.service_hosts.get(s))
             .into_iter()
             .flatten()
@@ -218,153 +225,182 @@ impl Correlator {
     ///
     /// Each item's parent is the most upstream cause present (host-down first,
     /// then cascade depth, then dependency depth), nearest in time, then the
-    /// smallest (alert name, labels, id); roots are found by following parents.
+    /// smallest (alert name, id); roots are found by following parents.
     /// Groups are sorted by their root's time, then its key. The result does not
     /// depend on input order. O(n log n) for a fixed configuration.
     pub fn correlate(&self, items: &[CorrelationItem]) -> Vec<CorrelatedGroup> {
-        // Canonical order: by key. Index order is key order from here on.
-        let mut sorted: Vec<&CorrelationItem> = items.iter().collect();
-        sorted.sort_unstable_by(|a, b| key_cmp(a, b).then(a.at.cmp(&b.at)));
-        sorted.dedup_by(|b, a| a.id == b.id);
-        let items = sorted;
+        // Canonical order: by key; of items sharing an id, the smallest is kept.
+        // Index order is key order from here on. Ids are unique after this, so
+        // (alert name, id) orders items; labels only order same-id duplicates.
+        let mut names: Vec<&str> = items.iter().map(|i| i.alert_name.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        let name_rank: HashMap<&str, u32> =
+            names.iter().zip(0u32..).map(|(&n, r)| (n, r)).collect();
+        let mut sorted: Vec<(u32, u128, &CorrelationItem)> = items
+            .iter()
+            .map(|i| (name_rank[i.alert_name.as_str()], i.id.0.as_u128(), i))
+            .collect();
+        sorted
+            .sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| full_cmp(a.2, b.2)));
+        let mut seen = HashSet::with_capacity(sorted.len());
+        let items: Vec<&CorrelationItem> = sorted
+            .into_iter()
+            .map(|(_, _, i)| i)
+            .filter(|i| seen.insert(i.id))
+            .collect();
         let n = items.len();
 
+        // Facts per item, computed once.
+        let times: Vec<i64> = items
+            .iter()
+            .map(|i| {
+                i.at.timestamp_nanos_opt()
+                    .unwrap_or_else(|| i.at.timestamp_millis().saturating_mul(1_000_000))
+            })
+            .collect();
+        let name_node: Vec<Option<u32>> = items
+            .iter()
+            .map(|i| self.cascades.node(&i.alert_name))
+            .collect();
+        let service_node: Vec<Option<u32>> = items
+            .iter()
+            .map(|i| service(&i.labels).and_then(|s| self.dependencies.node(s)))
+            .collect();
+        let host_down: Vec<bool> = items
+            .iter()
+            .map(|i| self.is_host_down(&i.alert_name))
+            .collect();
+        let rank = |i: usize| {
+            (
+                host_down[i],
+                name_node[i].map_or(0, |x| self.cascades.depth(x)),
+                service_node[i].map_or(0, |x| self.dependencies.depth(x)),
+            )
+        };
+
         // Buckets of candidate roots, each sorted by (time, key).
-        let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
-        let mut by_service: HashMap<&str, Vec<usize>> = HashMap::new();
-        let mut down_by_host: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (i, item) in items.iter().enumerate() {
-            if self.cascades.contains(&item.alert_name) {
-                by_name.entry(item.alert_name.as_str()).or_default().push(i);
+        let mut by_name: Vec<Vec<(i64, u32)>> = vec![Vec::new(); self.cascades.len()];
+        let mut by_service: Vec<Vec<(i64, u32)>> = vec![Vec::new(); self.dependencies.len()];
+        let mut down_by_host: HashMap<&str, Vec<(i64, u32)>> = HashMap::new();
+        for i in 0..n {
+            let entry = (times[i], i as u32);
+            if let Some(x) = name_node[i].filter(|&x| self.cascades.is_upstream(x)) {
+                by_name[x as usize].push(entry);
             }
-            if let Some(s) = service(&item.labels)
-                && self.dependencies.contains(s)
-            {
-                by_service.entry(s).or_default().push(i);
+            if let Some(x) = service_node[i].filter(|&x| self.dependencies.is_upstream(x)) {
+                by_service[x as usize].push(entry);
             }
-            if self.is_host_down(&item.alert_name)
-                && let Some(h) = host(&item.labels)
+            if host_down[i]
+                && let Some(h) = host(&items[i].labels)
             {
-                down_by_host.entry(h).or_default().push(i);
+                down_by_host.entry(h).or_default().push(entry);
             }
         }
-        let by_time = |bucket: &mut Vec<usize>| {
-            bucket.sort_unstable_by(|&a, &b| items[a].at.cmp(&items[b].at).then(a.cmp(&b)));
-        };
-        by_name.values_mut().for_each(by_time);
-        by_service.values_mut().for_each(by_time);
-        down_by_host.values_mut().for_each(by_time);
+        by_name.iter_mut().for_each(|b| b.sort_unstable());
+        by_service.iter_mut().for_each(|b| b.sort_unstable());
+        down_by_host.values_mut().for_each(|b| b.sort_unstable());
 
+        let window = self
+            .window
+            .num_nanoseconds()
+            .map_or(u64::MAX, i64::unsigned_abs);
         let mut parent: Vec<Option<usize>> = vec![None; n];
-        let mut candidates: Vec<usize> = Vec::new();
-        for (d, item) in items.iter().enumerate() {
-            candidates.clear();
-            for name in self.cascades.ancestors(&item.alert_name) {
-                if let Some(bucket) = by_name.get(name) {
-                    candidates.extend(self.nearest(&items, bucket, d));
-                }
-            }
-            if let Some(s) = service(&item.labels) {
-                for up in self.dependencies.ancestors(s) {
-                    if let Some(bucket) = by_service.get(up) {
-                        candidates.extend(self.nearest(&items, bucket, d));
+        for d in 0..n {
+            let at = times[d];
+            // Best candidate so far: the most upstream, then nearest, then earliest, then smallest key.
+            let mut best: Option<(Rank, u64, i64, u32)> = None;
+            let mut consider = |bucket: &[(i64, u32)]| {
+                if let Some((t, c)) = nearest(bucket, at, window) {
+                    let r = rank(c as usize);
+                    let candidate = (r, t.abs_diff(at), t, c);
+                    let better = best.is_none_or(|b| {
+                        r.cmp(&b.0)
+                            .reverse()
+                            .then((candidate.1, t, c).cmp(&(b.1, b.2, b.3)))
+                            .is_lt()
+                    });
+                    if better {
+                        best = Some(candidate);
                     }
                 }
+            };
+            if let Some(x) = name_node[d] {
+                for &a in self.cascades.ancestors(x) {
+                    consider(&by_name[a as usize]);
+                }
             }
-            if !self.is_host_down(&item.alert_name) {
-                for h in self.hosts_of(item) {
+            if let Some(x) = service_node[d] {
+                for &a in self.dependencies.ancestors(x) {
+                    consider(&by_service[a as usize]);
+                }
+            }
+            if !down_by_host.is_empty() && !host_down[d] {
+                for h in self.hosts_of(items[d]) {
                     if let Some(bucket) = down_by_host.get(h) {
-                        candidates.extend(self.nearest(&items, bucket, d));
+                        consider(bucket);
                     }
                 }
             }
-            parent[d] = candidates
-                .iter()
-                .copied()
-                .filter(|&c| items[c].id != item.id)
-                .min_by(|&a, &b| self.prefer(&items, item, a, b));
+            parent[d] = best.map(|(_, _, _, c)| c as usize);
         }
 
         let root = resolve_roots(&mut parent);
-        let mut groups: BTreeMap<usize, Vec<IncidentId>> = BTreeMap::new();
+        let mut members: Vec<Vec<IncidentId>> = vec![Vec::new(); n];
         for (i, &r) in root.iter().enumerate() {
-            let members = groups.entry(r).or_default();
             if i != r {
-                members.push(items[i].id);
+                members[r].push(items[i].id);
             }
         }
-        let mut out: Vec<(usize, CorrelatedGroup)> = groups
+        let mut roots: Vec<usize> = (0..n).filter(|&i| root[i] == i).collect();
+        roots.sort_unstable_by_key(|&r| (times[r], r));
+        roots
             .into_iter()
-            .map(|(r, mut dependents)| {
+            .map(|r| {
+                let mut dependents = std::mem::take(&mut members[r]);
                 dependents.sort_unstable();
-                (
-                    r,
-                    CorrelatedGroup {
-                        root: items[r].id,
-                        dependents,
-                    },
-                )
-            })
-            .collect();
-        out.sort_unstable_by(|(a, _), (b, _)| items[*a].at.cmp(&items[*b].at).then(a.cmp(b)));
-        out.into_iter().map(|(_, g)| g).collect()
-    }
-
-    /// The item of `bucket` nearest in time to `items[d]` and within the window:
-    /// at equal distance the earlier one, at equal time the smaller key.
-    fn nearest(&self, items: &[&CorrelationItem], bucket: &[usize], d: usize) -> Option<usize> {
-        let at = items[d].at;
-        let split = bucket.partition_point(|&i| items[i].at < at);
-        // Right: the first at or after `at` (smallest key among equal times), skipping `d`.
-        let right = bucket[split..].iter().copied().find(|&i| i != d);
-        // Left: the latest time before `at`, smallest key among equal times.
-        let left = split.checked_sub(1).map(|last| {
-            let t = items[bucket[last]].at;
-            bucket[bucket[..split].partition_point(|&i| items[i].at < t)]
-        });
-        let best = match (left, right) {
-            (Some(l), Some(r)) => {
-                if at - items[l].at <= items[r].at - at {
-                    Some(l)
-                } else {
-                    Some(r)
+                CorrelatedGroup {
+                    root: items[r].id,
+                    dependents,
                 }
-            }
-            (l, r) => l.or(r),
-        }?;
-        self.within_window(items[best].at, at).then_some(best)
-    }
-
-    /// Orders candidate roots of `dependent`: the best first.
-    fn prefer(
-        &self,
-        items: &[&CorrelationItem],
-        dependent: &CorrelationItem,
-        a: usize,
-        b: usize,
-    ) -> Ordering {
-        let (x, y) = (items[a], items[b]);
-        let depth = |item: &CorrelationItem| {
-            (
-                self.is_host_down(&item.alert_name),
-                self.cascades.depth(&item.alert_name),
-                service(&item.labels).map_or(0, |s| self.dependencies.depth(s)),
-            )
-        };
-        depth(y)
-            .cmp(&depth(x))
-            .then_with(|| (x.at - dependent.at).abs().cmp(&(y.at - dependent.at).abs()))
-            .then(x.at.cmp(&y.at))
-            .then(a.cmp(&b))
+            })
+            .collect()
     }
 }
 
-/// The deterministic tie-break key: alert name, labels, id.
-fn key_cmp(a: &CorrelationItem, b: &CorrelationItem) -> Ordering {
+/// The entry of a (time, index)-sorted bucket nearest in time to `at` and within
+/// `window` nanoseconds: at equal distance the earlier one, at equal time the
+/// smallest index.
+fn nearest(bucket: &[(i64, u32)], at: i64, window: u64) -> Option<(i64, u32)> {
+    let split = bucket.partition_point(|&(t, _)| t < at);
+    let right = bucket.get(split).copied();
+    let left = split.checked_sub(1).map(|last| {
+        let t = bucket[last].0;
+        bucket[bucket[..split].partition_point(|&(u, _)| u < t)]
+    });
+    let best = match (left, right) {
+        (Some(l), Some(r)) => {
+            if at.abs_diff(l.0) <= r.0.abs_diff(at) {
+                l
+            } else {
+                r
+            }
+        }
+        (l, r) => l.or(r)?,
+    };
+    (best.0.abs_diff(at) <= window).then_some(best)
+}
+
+/// How far upstream a candidate root is: host-down, cascade depth, dependency depth.
+type Rank = (bool, u32, u32);
+
+/// A total order on items: alert name, id, labels, time.
+fn full_cmp(a: &CorrelationItem, b: &CorrelationItem) -> Ordering {
     a.alert_name
         .cmp(&b.alert_name)
-        .then_with(|| a.labels.cmp(&b.labels))
         .then(a.id.cmp(&b.id))
+        .then_with(|| a.labels.cmp(&b.labels))
+        .then(a.at.cmp(&b.at))
 }
 
 /// Follows parent pointers to each item's root. A cycle (possible when different
@@ -416,7 +452,11 @@ fn service(labels: &Labels) -> Option<&str> {
 
 /// The `host` label, else the `instance` label without its port.
 fn host(labels: &Labels) -> Option<&str> {
-    if let Some(h) = labels.get("host").map(|h| h.trim()).filter(|h| !h.is_empty()) {
+    if let Some(h) = labels
+        .get("host")
+        .map(|h| h.trim())
+        .filter(|h| !h.is_empty())
+    {
         return Some(h);
     }
     let instance = labels.get("instance")?.trim();

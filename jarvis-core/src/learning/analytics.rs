@@ -64,7 +64,9 @@ pub fn analytics(
         out.pattern_failures += u64::from(pattern.failures);
     }
     for attempt in attempts {
-        *out.tiers.entry(attempt.tier.as_str().to_string()).or_default() += 1;
+        *out.tiers
+            .entry(attempt.tier.as_str().to_string())
+            .or_default() += 1;
         if attempt.tier == Tier::Cached {
             out.cached_attempts += 1;
         }

@@ -25,7 +25,9 @@ use crate::domain::{
 
 pub use analytics::{LearningAnalytics, analytics};
 pub use index::PatternIndex;
-pub use seeds::{PLACEHOLDERS, PlaceholderError, SeedError, fill_placeholders, seeds_from_document};
+pub use seeds::{
+    PLACEHOLDERS, PlaceholderError, SeedError, fill_placeholders, seeds_from_document,
+};
 
 /// Thresholds and prices of the learning tier.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
@@ -60,8 +62,8 @@ impl Default for LearningConfig {
             hint_confidence: 0.50,
             half_life_days: 30.0,
             prior_successes: 1.0,
-            prior_failures: 1.0,
-            confidence_z: 1.0,
+            prior_failures: 0.5,
+            confidence_z: 0.8,
             price_per_million_input_tokens: 3.0,
             price_per_million_output_tokens: 15.0,
         }
@@ -110,6 +112,17 @@ impl Symptom {
             labels,
             signature,
         }
+    }
+
+    /// The signatures to look patterns up by, most specific first: this
+    /// symptom's, then the alert name alone (where seeds with an empty
+    /// `symptom` table live). Pass the union of both lookups to [`choose`].
+    pub fn lookup_signatures(&self) -> Vec<String> {
+        let mut signatures = vec![self.signature.clone()];
+        if !self.labels.is_empty() {
+            signatures.push(symptom_signature(&self.alert_name, &Labels::new()));
+        }
+        signatures
     }
 }
 
@@ -187,16 +200,26 @@ fn wilson_lower_bound(successes: f64, failures: f64, z: f64) -> f64 {
     let centre = p + z2 / (2.0 * n);
     let spread = z * ((p * (1.0 - p) + z2 / (4.0 * n)) / n).sqrt();
     let bound = (centre - spread) / (1.0 + z2 / n);
-    if bound.is_nan() { 0.0 } else { bound.clamp(0.0, 1.0) }
+    if bound.is_nan() {
+        0.0
+    } else {
+        bound.clamp(0.0, 1.0)
+    }
 }
 
 /// What the learning tier offers for a symptom.
 #[derive(Clone, Debug, PartialEq)]
 pub enum PatternMatch {
     /// Trusted enough to run without the LLM.
-    Cached { pattern: Pattern, confidence: f64 },
+    Cached {
+        pattern: Pattern,
+        confidence: f64,
+    },
     /// Worth showing the LLM as context.
-    Hint { pattern: Pattern, confidence: f64 },
+    Hint {
+        pattern: Pattern,
+        confidence: f64,
+    },
     None,
 }
 
@@ -228,6 +251,19 @@ pub fn choose(
     now: DateTime<Utc>,
     cfg: &LearningConfig,
 ) -> PatternMatch {
+    choose_filled(patterns, failures, now, cfg, |p| p.steps.clone())
+}
+
+/// [`choose`] for patterns whose steps hold placeholders: `fill` gives the
+/// steps as they would run, and a pattern is skipped when either its stored
+/// steps or its filled steps match a failed plan, or when filling leaves no step.
+pub fn choose_filled(
+    patterns: &[Pattern],
+    failures: &[FailurePattern],
+    now: DateTime<Utc>,
+    cfg: &LearningConfig,
+    fill: impl Fn(&Pattern) -> Vec<Step>,
+) -> PatternMatch {
     let mut best_cached: Option<(&Pattern, f64)> = None;
     let mut best_hint: Option<(&Pattern, f64)> = None;
     for pattern in patterns {
@@ -238,9 +274,17 @@ pub fn choose(
         if score < cfg.hint_confidence && score < cfg.cache_confidence {
             continue;
         }
+        let filled = fill(pattern);
+        if filled.is_empty() {
+            continue;
+        }
         if !failures.is_empty() {
-            let plan = steps_signature(&pattern.steps);
-            if failures.iter().any(|f| f.plan_signature == plan) {
+            let stored = steps_signature(&pattern.steps);
+            let filled = steps_signature(&filled);
+            if failures
+                .iter()
+                .any(|f| f.plan_signature == stored || f.plan_signature == filled)
+            {
                 continue;
             }
         }
@@ -269,13 +313,11 @@ pub fn choose(
 fn keep_better<'a>(best: &mut Option<(&'a Pattern, f64)>, candidate: &'a Pattern, score: f64) {
     let better = match best {
         None => true,
-        Some((current, current_score)) => {
-            score
-                .total_cmp(current_score)
-                .then(candidate.successes.cmp(&current.successes))
-                .then(current.id.cmp(&candidate.id))
-                .is_gt()
-        }
+        Some((current, current_score)) => score
+            .total_cmp(current_score)
+            .then(candidate.successes.cmp(&current.successes))
+            .then(current.id.cmp(&candidate.id))
+            .is_gt(),
     };
     if better {
         *best = Some((candidate, score));
@@ -287,8 +329,10 @@ fn keep_better<'a>(best: &mut Option<(&'a Pattern, f64)>, candidate: &'a Pattern
 /// A verified success creates or strengthens the pattern; a failure weakens an
 /// existing one; a failure with no existing pattern returns `None` (nothing
 /// learned). `existing` is the pattern with the same symptom signature and plan
-/// signature, if any; one that does not match both is treated as absent.
-/// An empty plan teaches nothing.
+/// signature, if any (its steps may be the placeholder form of `steps`); one
+/// with another symptom signature is treated as absent, so a verified run of
+/// a generic seed creates a specific pattern. An empty plan teaches nothing.
+/// A strengthened or weakened pattern keeps its own steps and source.
 pub fn learn(
     existing: Option<&Pattern>,
     symptom: &Symptom,
@@ -297,9 +341,7 @@ pub fn learn(
     source: PatternSource,
     now: DateTime<Utc>,
 ) -> Option<Pattern> {
-    let plan = steps_signature(steps);
-    let existing = existing
-        .filter(|p| p.signature == symptom.signature && steps_signature(&p.steps) == plan);
+    let existing = existing.filter(|p| p.signature == symptom.signature);
     match existing {
         Some(pattern) => {
             let mut pattern = pattern.clone();

@@ -55,7 +55,9 @@ struct SeedDocument {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SeedEntry {
+    /// Read from the raw entry by `entry_name`, for error messages.
     #[serde(default)]
+    #[expect(dead_code, reason = "accepted here, read before deserializing")]
     name: Option<String>,
     alert_name: String,
     #[serde(default)]
@@ -196,8 +198,8 @@ pub fn fill_placeholders(
     steps
         .iter()
         .map(|step| {
-            let mut value =
-                serde_json::to_value(&step.action).map_err(|e| PlaceholderError::Malformed(e.to_string()))?;
+            let mut value = serde_json::to_value(&step.action)
+                .map_err(|e| PlaceholderError::Malformed(e.to_string()))?;
             let mut used = BTreeSet::new();
             placeholders_in(&value, &mut used);
             for name in used.iter().filter(|p| PLACEHOLDERS.contains(&p.as_str())) {
@@ -206,8 +208,8 @@ pub fn fill_placeholders(
                 }
             }
             replace_in(&mut value, values);
-            let action =
-                serde_json::from_value(value).map_err(|e| PlaceholderError::Malformed(e.to_string()))?;
+            let action = serde_json::from_value(value)
+                .map_err(|e| PlaceholderError::Malformed(e.to_string()))?;
             Ok(Step {
                 action,
                 reason: step.reason.clone(),

@@ -2,9 +2,7 @@ use chrono::{Duration, TimeZone};
 use proptest::prelude::*;
 
 use super::*;
-use crate::domain::{
-    AttemptId, Attempt, IncidentId, LlmUsage, Outcome, Plan, RouteKey, Tier,
-};
+use crate::domain::{Attempt, AttemptId, IncidentId, LlmUsage, Outcome, Plan, RouteKey, Tier};
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 6, 1, 12, 0, 0).unwrap()
@@ -53,7 +51,8 @@ fn defaults_match_the_documented_values() {
     assert_eq!(cfg.cache_min_successes, 5);
     assert_eq!(cfg.hint_confidence, 0.5);
     assert_eq!(cfg.half_life_days, 30.0);
-    assert_eq!((cfg.prior_successes, cfg.prior_failures), (1.0, 1.0));
+    assert_eq!((cfg.prior_successes, cfg.prior_failures), (1.0, 0.5));
+    assert_eq!(cfg.confidence_z, 0.8);
     assert_eq!(cfg.price_per_million_input_tokens, 3.0);
     assert_eq!(cfg.price_per_million_output_tokens, 15.0);
     let parsed: LearningConfig = toml::from_str("cache_min_successes = 3").unwrap();
@@ -84,7 +83,10 @@ fn symptom_signature_ignores_instance_ip_pod_hash_and_severity() {
         Some("docker"),
     );
     assert_eq!(a, b);
-    assert_eq!(a.labels.get("host_role").map(String::as_str), Some("docker"));
+    assert_eq!(
+        a.labels.get("host_role").map(String::as_str),
+        Some("docker")
+    );
     assert!(!a.labels.contains_key("instance"));
 
     let pod = |name: &str| {
@@ -134,7 +136,11 @@ fn tiers_need_both_confidence_and_verified_successes() {
     check(pattern(3, 0), "hint");
     check(pattern(20, 0), "cached");
     check(pattern(20, 20), "none");
-    check(pattern(20, 4), "hint");
+    check(pattern(20, 6), "hint");
+    // Five clean verified successes are exactly enough under the defaults;
+    // one failure among them is not.
+    check(pattern(5, 0), "cached");
+    check(pattern(5, 1), "hint");
 
     // High confidence but fewer than 5 verified successes: only a hint.
     let lax = LearningConfig {
@@ -162,12 +168,61 @@ fn a_known_failed_plan_is_never_chosen() {
     weaker.steps = restart("n8n-worker");
     let sym = Symptom::new("ContainerDown", Labels::new());
     let failed = failure(None, &sym, &strong.steps, "still firing", t0());
-    let got = choose(&[strong.clone(), weaker.clone()], &[failed.clone()], t0(), &cfg);
+    let got = choose(
+        &[strong.clone(), weaker.clone()],
+        std::slice::from_ref(&failed),
+        t0(),
+        &cfg,
+    );
     assert_eq!(got.pattern().unwrap().0.id, weaker.id);
     assert_eq!(
         choose(std::slice::from_ref(&strong), &[failed], t0(), &cfg),
         PatternMatch::None
     );
+}
+
+#[test]
+fn a_placeholder_pattern_whose_filled_plan_failed_is_not_chosen() {
+    let cfg = LearningConfig::default();
+    let mut seed = pattern(50, 0);
+    seed.steps = vec![Step::shell("{host}", "docker start {container}")];
+    let filled = vec![Step::shell("web1", "docker start n8n")];
+    let sym = Symptom::new("ContainerDown", Labels::new());
+    let failed = failure(None, &sym, &filled, "still firing", t0());
+    let fill = |_: &Pattern| filled.clone();
+    assert_eq!(
+        tier_of(&choose(
+            std::slice::from_ref(&seed),
+            std::slice::from_ref(&failed),
+            t0(),
+            &cfg
+        )),
+        "cached",
+        "unfilled, the plans differ"
+    );
+    assert_eq!(
+        choose_filled(std::slice::from_ref(&seed), &[failed], t0(), &cfg, fill),
+        PatternMatch::None
+    );
+    // A pattern that fills to nothing is never offered.
+    assert_eq!(
+        choose_filled(&[seed], &[], t0(), &cfg, |_| Vec::new()),
+        PatternMatch::None
+    );
+}
+
+#[test]
+fn lookup_signatures_reach_generic_seeds() {
+    let specific = symptom(
+        &alert(&[("alertname", "ContainerDown"), ("container", "n8n")]),
+        None,
+    );
+    let generic = Symptom::new("ContainerDown", Labels::new());
+    assert_eq!(
+        specific.lookup_signatures(),
+        vec![specific.signature.clone(), generic.signature.clone()]
+    );
+    assert_eq!(generic.lookup_signatures(), vec![generic.signature]);
 }
 
 #[test]
@@ -189,7 +244,10 @@ fn decay_with_age_lowers_confidence() {
     let month = confidence(&p, t0() + Duration::days(30), &cfg);
     let year = confidence(&p, t0() + Duration::days(365), &cfg);
     assert!(fresh > month && month > year, "{fresh} {month} {year}");
-    assert_eq!(tier_of(&choose(std::slice::from_ref(&p), &[], t0(), &cfg)), "cached");
+    assert_eq!(
+        tier_of(&choose(std::slice::from_ref(&p), &[], t0(), &cfg)),
+        "cached"
+    );
     assert_eq!(
         tier_of(&choose(&[p], &[], t0() + Duration::days(365), &cfg)),
         "none"
@@ -212,24 +270,64 @@ fn learn_creates_strengthens_and_weakens() {
     assert_eq!((created.successes, created.failures), (1, 0));
     assert_eq!(created.signature, sym.signature);
     let later = t0() + Duration::hours(1);
-    let stronger =
-        learn(Some(&created), &sym, &steps, true, PatternSource::Llm, later).unwrap();
-    assert_eq!((stronger.successes, stronger.failures, stronger.id), (2, 0, created.id));
-    assert_eq!(stronger.last_used, Some(later));
-    let weaker = learn(Some(&stronger), &sym, &steps, false, PatternSource::Llm, later).unwrap();
-    assert_eq!((weaker.successes, weaker.failures), (2, 1));
-    // A pattern for another plan is not "existing" for this one.
-    let other = learn(
+    let stronger = learn(
         Some(&created),
         &sym,
-        &restart("x"),
+        &steps,
+        true,
+        PatternSource::Llm,
+        later,
+    )
+    .unwrap();
+    assert_eq!(
+        (stronger.successes, stronger.failures, stronger.id),
+        (2, 0, created.id)
+    );
+    assert_eq!(stronger.last_used, Some(later));
+    let weaker = learn(
+        Some(&stronger),
+        &sym,
+        &steps,
+        false,
+        PatternSource::Llm,
+        later,
+    )
+    .unwrap();
+    assert_eq!((weaker.successes, weaker.failures), (2, 1));
+    // A pattern for another symptom is not "existing" for this one.
+    let specific = Symptom::new(
+        "ContainerDown",
+        Labels::from([("container".to_string(), "n8n".to_string())]),
+    );
+    let other = learn(
+        Some(&created),
+        &specific,
+        &steps,
         true,
         PatternSource::Deterministic,
         later,
     )
     .unwrap();
     assert_ne!(other.id, created.id);
+    assert_eq!(other.signature, specific.signature);
     assert_eq!(other.source, PatternSource::Deterministic);
+    assert_eq!(
+        learn(
+            Some(&created),
+            &specific,
+            &steps,
+            false,
+            PatternSource::Llm,
+            later
+        ),
+        None
+    );
+    // A placeholder pattern run with filled steps is strengthened, keeping its steps.
+    let mut seed = created.clone();
+    seed.steps = vec![Step::shell("{host}", "docker restart {container}")];
+    let filled = learn(Some(&seed), &sym, &steps, true, PatternSource::Llm, later).unwrap();
+    assert_eq!((filled.id, filled.successes), (seed.id, 2));
+    assert_eq!(filled.steps, seed.steps);
 }
 
 #[test]
@@ -241,7 +339,10 @@ fn failures_count_again() {
     assert_eq!(first.summary, vec!["web1: docker restart api".to_string()]);
     assert_eq!(first.plan_signature, steps_signature(&steps));
     let second = failure(Some(&first), &sym, &steps, "still firing", t0());
-    assert_eq!((second.failures, second.reason.as_str()), (2, "still firing"));
+    assert_eq!(
+        (second.failures, second.reason.as_str()),
+        (2, "still firing")
+    );
 }
 
 #[test]

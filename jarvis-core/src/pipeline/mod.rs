@@ -436,7 +436,11 @@ impl Pipeline {
         let symptom = learning::symptom(alert, role.as_deref());
         let since = self.now() - cfg.attempt_window();
         let failures = self.store().failures_for(&symptom.signature, since).await?;
-        let patterns = self.store().patterns_for(&symptom.signature).await?;
+        // Specific patterns first, then seeds keyed on the alert name alone.
+        let mut patterns = Vec::new();
+        for signature in symptom.lookup_signatures() {
+            patterns.extend(self.store().patterns_for(&signature).await?);
+        }
         let runbook = self
             .policy
             .runbooks
@@ -458,11 +462,17 @@ impl Pipeline {
 
         // Plan: learned pattern first, then the planner (with the pattern as a hint).
         let mut notes = Vec::new();
-        let plan = match learning::choose(&patterns, &failures, self.now(), &self.policy.learning) {
+        let plan = match learning::choose_filled(
+            &patterns,
+            &failures,
+            self.now(),
+            &self.policy.learning,
+            |p| self.fill_pattern(p, &ctx),
+        ) {
             PatternMatch::Cached {
                 pattern,
                 confidence,
-            } => {
+            } if !self.fill_pattern(&pattern, &ctx).is_empty() => {
                 let mut plan = Plan::new(Tier::Cached, self.fill_pattern(&pattern, &ctx));
                 plan.pattern = Some(pattern.id);
                 plan.confidence = Some(confidence);
@@ -479,7 +489,9 @@ impl Pipeline {
                 ctx.pattern = Some((pattern, confidence));
                 self.plan_with_fallback(&ctx, &mut notes).await
             }
-            PatternMatch::None => self.plan_with_fallback(&ctx, &mut notes).await,
+            PatternMatch::Cached { .. } | PatternMatch::None => {
+                self.plan_with_fallback(&ctx, &mut notes).await
+            }
         };
         tracing::Span::current().record("plan_tier", plan.tier.as_str());
         let plan_failed_before = failures
@@ -934,9 +946,8 @@ impl Pipeline {
         incident: &Incident,
         alert: &Alert,
     ) -> Result<Option<(IncidentState, String)>, StoreError> {
-        let mut incident = incident.clone();
         if incident.state == IncidentState::Executing {
-            incident = self
+            self
                 .move_to(
                     &incident,
                     IncidentState::Verifying,
@@ -1066,12 +1077,13 @@ impl Pipeline {
     }
 
     /// A cached pattern's steps with placeholders filled from this alert's hints.
+    /// All or nothing: a step whose placeholder has no safe value voids the plan.
     fn fill_pattern(&self, pattern: &Pattern, ctx: &PlanContext) -> Vec<Step> {
         let values = crate::planner::DeterministicPlanner::placeholders(ctx);
-        pattern
+        let filled: Option<Vec<Step>> = pattern
             .steps
             .iter()
-            .filter_map(|step| {
+            .map(|step| {
                 let mut step = step.clone();
                 if let Action::Shell { host, command, .. } = &mut step.action {
                     *host = runbook::fill(host, &values)?;
@@ -1079,7 +1091,8 @@ impl Pipeline {
                 }
                 Some(step)
             })
-            .collect()
+            .collect();
+        filled.unwrap_or_default()
     }
 
     async fn learn(&self, symptom: &Symptom, plan: &Plan, verified: bool) -> Result<(), StoreError> {

@@ -35,6 +35,7 @@ struct Setup {
     config: PipelineConfig,
     routing: Routing,
     correlation: CorrelationConfig,
+    safety: crate::safety::SafetyConfig,
     deterministic_main: bool,
 }
 
@@ -47,6 +48,7 @@ impl Default for Setup {
             config: PipelineConfig::default(),
             routing: Routing::default(),
             correlation: CorrelationConfig::default(),
+            safety: crate::safety::SafetyConfig::default(),
             deterministic_main: true,
         }
     }
@@ -76,7 +78,7 @@ impl Setup {
         };
         let policy = Policy {
             config: self.config,
-            safety: Arc::new(SafetyPolicy::permissive_defaults()),
+            safety: Arc::new(SafetyPolicy::new(&self.safety, &[]).unwrap()),
             routing: self.routing,
             runbooks: Arc::new(RwLock::new(RunbookLibrary::default())),
             correlator: Correlator::new(&self.correlation).unwrap(),
@@ -313,6 +315,17 @@ async fn backup_systems_do_not_share_an_attempt_budget() {
         config: PipelineConfig {
             max_attempts: 1,
             ..PipelineConfig::default()
+        },
+        safety: {
+            let mut safety = crate::safety::SafetyConfig::default();
+            safety.hosts.insert(
+                "nas".into(),
+                crate::safety::HostRules {
+                    allow: vec![r"^/usr/local/bin/backup-(immich|nextcloud)\.sh$".into()],
+                    deny: Vec::new(),
+                },
+            );
+            safety
         },
         ..Setup::default()
     }
@@ -561,7 +574,7 @@ async fn a_dependent_is_held_behind_its_root_cause_and_reevaluated_after() {
     let root = alert(
         "WireGuardVPNDown",
         &[("instance", "gw:9100")],
-        "systemctl restart wg-quick@wg0",
+        "systemctl restart vpn-gateway",
     );
     // Both arrive in one notification, dependent first.
     let ingested = w
@@ -573,7 +586,7 @@ async fn a_dependent_is_held_behind_its_root_cause_and_reevaluated_after() {
     let dep = handled.iter().find(|h| h.incident == ingested[0].incident.unwrap()).unwrap();
     let dep_incident = w.store.incident(dep.incident).await.unwrap();
     // The dependent was held, then cleared with its root: only the root's fix ran.
-    assert_eq!(w.executor.ran(), vec!["gw: systemctl restart wg-quick@wg0"]);
+    assert_eq!(w.executor.ran(), vec!["gw: systemctl restart vpn-gateway"]);
     assert_eq!(dep_incident.state, Resolved);
     assert!(w.states(dep.incident).await.contains(&Suppressed));
     assert_eq!(

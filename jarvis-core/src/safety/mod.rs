@@ -13,6 +13,7 @@
 //! [`SafetyPolicy::approve`] for steps a person said yes to.
 
 mod classify;
+mod commands;
 mod policy;
 pub mod rules;
 pub mod shell;

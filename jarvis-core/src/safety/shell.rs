@@ -523,11 +523,6 @@ struct Parser {
     next_heredoc: usize,
 }
 
-const RESERVED: &[&str] = &[
-    "if", "then", "elif", "else", "fi", "do", "done", "while", "until", "for", "in", "case",
-    "esac", "select", "function", "{", "}", "!", "[[", "]]", "time", "coproc",
-];
-
 fn is_meta(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\n' | '|' | '&' | ';' | '<' | '>' | '(' | ')')
 }

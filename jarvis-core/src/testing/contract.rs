@@ -4,7 +4,7 @@
 //! comments against a fresh, empty store. [`store_contract_suite!`] turns the
 //! whole list into one `#[tokio::test]` per function for a store fixture:
 //!
-//! ```ignore
+//! ```text
 //! jarvis_core::store_contract_suite!(in_memory, async { jarvis_core::testing::InMemoryStore::new() });
 //! ```
 //!

@@ -275,6 +275,10 @@ impl Store for InMemoryStore {
                     .as_deref()
                     .is_none_or(|n| i.alert_name == n)
                 && filter.since.is_none_or(|s| i.created_at >= s)
+                && filter
+                    .fingerprint
+                    .as_ref()
+                    .is_none_or(|f| &i.fingerprint == f)
         });
         out.reverse();
         Ok(out
@@ -687,10 +691,13 @@ impl Store for InMemoryStore {
         inner.attempts.retain(|a| !pruned(&a.attempt.incident));
         report.attempts = (attempts_before - inner.attempts.len()) as u64;
 
+        // Notices live as long as their incident; loose ones by age.
         let notices_before = inner.notices.len();
-        inner
-            .notices
-            .retain(|n| n.notice.at >= before && !n.notice.incident.as_ref().is_some_and(pruned));
+        let incidents = &inner.incidents;
+        inner.notices.retain(|n| match n.notice.incident {
+            Some(incident) => incidents.contains_key(&incident),
+            None => n.notice.at >= before,
+        });
         report.notices = (notices_before - inner.notices.len()) as u64;
 
         let audit_before = inner.audit.len();
@@ -734,5 +741,5 @@ impl Store for InMemoryStore {
 
 #[cfg(test)]
 mod tests {
-    crate::store_contract_suite!(in_memory, async { super::InMemoryStore::new() });
+    crate::store_contract_suite!(in_memory, async { crate::testing::InMemoryStore::new() });
 }
