@@ -71,10 +71,10 @@ impl DeterministicPlanner {
         if let Some(rb) = &ctx.runbook {
             for cmd in rb.commands.iter().filter(|c| c.remediation) {
                 if let Some(filled) = runbook::fill(&cmd.command, &values) {
-                    candidates.push(vec![Step::shell(&host, filled).with_reason(format!(
-                        "remediation from runbook {}",
-                        rb.alert_name
-                    ))]);
+                    candidates.push(vec![
+                        Step::shell(&host, filled)
+                            .with_reason(format!("remediation from runbook {}", rb.alert_name)),
+                    ]);
                 }
             }
         }
@@ -89,7 +89,11 @@ impl Planner for DeterministicPlanner {
     }
 
     async fn plan(&self, ctx: &PlanContext) -> Result<Plan, PlanError> {
-        let failed: BTreeSet<&str> = ctx.failed.iter().map(|f| f.plan_signature.as_str()).collect();
+        let failed: BTreeSet<&str> = ctx
+            .failed
+            .iter()
+            .map(|f| f.plan_signature.as_str())
+            .collect();
         let candidates = Self::candidates(ctx);
         let total = candidates.len();
         let chosen = candidates
@@ -105,7 +109,11 @@ impl Planner for DeterministicPlanner {
         } else {
             format!(
                 "planned from {} without an LLM",
-                if ctx.hints.commands.is_empty() { "the runbook" } else { "hints" }
+                if ctx.hints.commands.is_empty() {
+                    "the runbook"
+                } else {
+                    "hints"
+                }
             )
         };
         Ok(plan)

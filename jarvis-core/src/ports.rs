@@ -138,8 +138,7 @@ pub trait Store: Send + Sync + Debug {
     ) -> Result<Incident, StoreError>;
 
     /// Sets (or clears) the root-cause incident an incident is held behind.
-    async fn set_root(&self, id: IncidentId, root: Option<IncidentId>)
-    -> Result<(), StoreError>;
+    async fn set_root(&self, id: IncidentId, root: Option<IncidentId>) -> Result<(), StoreError>;
 
     /// Adds one to the incident's attempt counter.
     async fn bump_attempts(&self, id: IncidentId) -> Result<u32, StoreError>;

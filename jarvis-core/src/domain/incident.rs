@@ -162,9 +162,8 @@ impl IncidentState {
             Executing => matches!(next, Verifying | Failed | Escalated | Closed | Resolved),
             Verifying => matches!(next, Resolved | Unverified | Failed | Escalated | Closed),
             Failed => matches!(next, Planning | Escalated | Resolved | Closed),
-            Duplicate | InMaintenance | HostOffline | Resolved | Unverified | Escalated | Closed => {
-                false
-            }
+            Duplicate | InMaintenance | HostOffline | Resolved | Unverified | Escalated
+            | Closed => false,
         }
     }
 }
@@ -235,7 +234,9 @@ mod tests {
     #[test]
     fn happy_path_is_legal() {
         use IncidentState::*;
-        let path = [Received, Planning, Validating, Executing, Verifying, Resolved];
+        let path = [
+            Received, Planning, Validating, Executing, Verifying, Resolved,
+        ];
         for pair in path.windows(2) {
             assert!(pair[0].can_move_to(pair[1]), "{} -> {}", pair[0], pair[1]);
         }

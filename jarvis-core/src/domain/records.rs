@@ -158,9 +158,14 @@ impl HandoffState {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Pending, Self::Resumed, Self::Cancelled, Self::TimedOut]
-            .into_iter()
-            .find(|v| v.as_str() == s)
+        [
+            Self::Pending,
+            Self::Resumed,
+            Self::Cancelled,
+            Self::TimedOut,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
     }
 }
 

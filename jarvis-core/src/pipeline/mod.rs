@@ -275,7 +275,10 @@ impl Pipeline {
         let now = self.now();
         let cfg = &self.policy.config;
         if !alert.is_firing() {
-            return Ok(Some((IncidentState::Resolved, "alert already resolved".into())));
+            return Ok(Some((
+                IncidentState::Resolved,
+                "alert already resolved".into(),
+            )));
         }
         // The same fingerprint was processed moments ago under another incident.
         let recent = self
@@ -320,10 +323,7 @@ impl Pipeline {
             self.store().set_root(incident.id, Some(root.id)).await?;
             return Ok(Some((
                 IncidentState::Suppressed,
-                format!(
-                    "held behind root cause {} ({})",
-                    root.alert_name, root.id
-                ),
+                format!("held behind root cause {} ({})", root.alert_name, root.id),
             )));
         }
         let used = self.attempts_used(&incident.key).await?;
@@ -370,17 +370,27 @@ impl Pipeline {
                 && correlator.causes(&me, &item(other))
                 && self
                     .store()
-                    .claim(other.id, &self.policy.owner, self.now() + self.policy.config.lease(), self.now())
+                    .claim(
+                        other.id,
+                        &self.policy.owner,
+                        self.now() + self.policy.config.lease(),
+                        self.now(),
+                    )
                     .await?
             {
                 self.store().set_root(other.id, Some(incident.id)).await?;
-                let reason = format!("held behind root cause {} ({})", incident.alert_name, incident.id);
+                let reason = format!(
+                    "held behind root cause {} ({})",
+                    incident.alert_name, incident.id
+                );
                 let moved = if other.state == IncidentState::Received {
                     self.store()
                         .transition(other.id, IncidentState::Suppressed, &reason, self.now())
                         .await
                 } else {
-                    Err(StoreError::Conflict("only received incidents are held".into()))
+                    Err(StoreError::Conflict(
+                        "only received incidents are held".into(),
+                    ))
                 };
                 if moved.is_err() && other.state != IncidentState::Received {
                     // Planning/failed incidents cannot jump to suppressed; leave them to run.
@@ -423,7 +433,11 @@ impl Pipeline {
                 return Ok(Some((IncidentState::Escalated, reason)));
             }
             incident = self
-                .move_to(&incident, IncidentState::Planning, "planning another attempt")
+                .move_to(
+                    &incident,
+                    IncidentState::Planning,
+                    "planning another attempt",
+                )
                 .await?;
         }
         let started_at = self.now();
@@ -504,20 +518,37 @@ impl Pipeline {
                 "the only plan found already failed for this symptom".to_string()
             };
             let reason = join_notes(&reason, &notes);
-            self.record_attempt(&incident, &plan, Vec::new(), None, Outcome::Failed { reason: reason.clone() }, false, started_at)
-                .await?;
+            self.record_attempt(
+                &incident,
+                &plan,
+                Vec::new(),
+                None,
+                Outcome::Failed {
+                    reason: reason.clone(),
+                },
+                false,
+                started_at,
+            )
+            .await?;
             self.escalate(&incident, alert, &reason).await?;
             return Ok(Some((IncidentState::Escalated, reason)));
         }
         let incident = self
-            .move_to(&incident, IncidentState::Validating, &join_notes(&format!("plan ({}): {}", plan.tier.as_str(), plan.analysis), &notes))
+            .move_to(
+                &incident,
+                IncidentState::Validating,
+                &join_notes(
+                    &format!("plan ({}): {}", plan.tier.as_str(), plan.analysis),
+                    &notes,
+                ),
+            )
             .await?;
 
         // Validate every step before running any.
         let mut validated = Vec::new();
         let mut records = Vec::new();
-        let low_confidence = plan.tier.uses_llm()
-            && plan.confidence.is_some_and(|c| c < cfg.min_plan_confidence);
+        let low_confidence =
+            plan.tier.uses_llm() && plan.confidence.is_some_and(|c| c < cfg.min_plan_confidence);
         for step in &plan.steps {
             let verdict = self.policy.safety.check(step);
             let verdict = if low_confidence
@@ -543,13 +574,21 @@ impl Pipeline {
             match verdict.decision {
                 Decision::Allow => match self.policy.safety.validate(step.clone()) {
                     Ok(v) => validated.push(v),
-                    Err(v) => return self.refused(&incident, alert, &plan, step, &v, started_at).await,
+                    Err(v) => {
+                        return self
+                            .refused(&incident, alert, &plan, step, &v, started_at)
+                            .await;
+                    }
                 },
                 Decision::Refuse => {
-                    return self.refused(&incident, alert, &plan, step, &verdict, started_at).await;
+                    return self
+                        .refused(&incident, alert, &plan, step, &verdict, started_at)
+                        .await;
                 }
                 Decision::Approve => {
-                    return self.park(&incident, &plan, step, &verdict, started_at).await;
+                    return self
+                        .park(&incident, &plan, step, &verdict, started_at)
+                        .await;
                 }
             }
             records.push(StepRecord {
@@ -560,8 +599,10 @@ impl Pipeline {
                 error: None,
             });
         }
-        self.execute_and_verify(&incident, alert, &symptom, plan, validated, records, started_at)
-            .await
+        self.execute_and_verify(
+            &incident, alert, &symptom, plan, validated, records, started_at,
+        )
+        .await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -580,7 +621,11 @@ impl Pipeline {
             .iter()
             .any(|v| v.class() == SafetyClass::Remediation);
         let incident = self
-            .move_to(incident, IncidentState::Executing, &format!("running {} steps", validated.len()))
+            .move_to(
+                incident,
+                IncidentState::Executing,
+                &format!("running {} steps", validated.len()),
+            )
             .await?;
         let mut failure: Option<String> = None;
         for (i, step) in validated.iter().enumerate() {
@@ -589,7 +634,8 @@ impl Pipeline {
                 Ok(r) => (r.exit_code, None),
                 Err(e) => (None, Some(e.to_string())),
             };
-            self.audit(&incident, step.step(), step.verdict(), result.is_ok(), exit).await?;
+            self.audit(&incident, step.step(), step.verdict(), result.is_ok(), exit)
+                .await?;
             records[i].error = error.clone();
             records[i].result = result.as_ref().ok().cloned();
             match result {
@@ -602,7 +648,10 @@ impl Pipeline {
                         if r.timed_out {
                             "timed out".to_string()
                         } else {
-                            format!("exited with {}", r.exit_code.map_or("no status".into(), |c| c.to_string()))
+                            format!(
+                                "exited with {}",
+                                r.exit_code.map_or("no status".into(), |c| c.to_string())
+                            )
                         }
                     ));
                     break;
@@ -616,22 +665,41 @@ impl Pipeline {
         if !remediates {
             // Diagnostics only: nothing was fixed, and it never counts as an attempt.
             let reason = "the plan only gathered diagnostics; a person must act".to_string();
-            self.record_attempt(&incident, &plan, records, None, Outcome::Failed { reason: reason.clone() }, false, started_at)
-                .await?;
+            self.record_attempt(
+                &incident,
+                &plan,
+                records,
+                None,
+                Outcome::Failed {
+                    reason: reason.clone(),
+                },
+                false,
+                started_at,
+            )
+            .await?;
             self.escalate(&incident, alert, &reason).await?;
             return Ok(Some((IncidentState::Escalated, reason)));
         }
         self.store().bump_attempts(incident.id).await?;
         if let Some(reason) = failure {
             return self
-                .failed(&incident, alert, symptom, &plan, records, None, reason, started_at)
+                .failed(
+                    &incident, alert, symptom, &plan, records, None, reason, started_at,
+                )
                 .await;
         }
         let incident = self
-            .move_to(&incident, IncidentState::Verifying, "commands succeeded; verifying")
+            .move_to(
+                &incident,
+                IncidentState::Verifying,
+                "commands succeeded; verifying",
+            )
             .await?;
         let verification = if cfg.verification_enabled {
-            self.ports.verifier.verify(alert, cfg.verification_max_wait()).await
+            self.ports
+                .verifier
+                .verify(alert, cfg.verification_max_wait())
+                .await
         } else {
             Verification::Unverified {
                 reason: "verification is off".into(),
@@ -639,8 +707,16 @@ impl Pipeline {
         };
         match &verification {
             Verification::Cleared { after } => {
-                self.record_attempt(&incident, &plan, records.clone(), Some(verification.clone()), Outcome::Resolved, true, started_at)
-                    .await?;
+                self.record_attempt(
+                    &incident,
+                    &plan,
+                    records.clone(),
+                    Some(verification.clone()),
+                    Outcome::Resolved,
+                    true,
+                    started_at,
+                )
+                .await?;
                 self.learn(symptom, &plan, true).await?;
                 let mut notice = Notice::new(
                     NoticeKind::RemediationSuccess,
@@ -650,36 +726,72 @@ impl Pipeline {
                 .incident(incident.id)
                 .body(plan.analysis.clone())
                 .field("Tier", plan.tier.as_str())
-                .field("Verified", format!("cleared {:.1}s after the fix", after.as_secs_f64()));
+                .field(
+                    "Verified",
+                    format!("cleared {:.1}s after the fix", after.as_secs_f64()),
+                );
                 notice = notice.field("Commands", commands_field(&records));
                 let dependents = self.dependents(&incident).await?;
                 if !dependents.is_empty() {
-                    notice = notice.field("Also covered", format!("{} dependent alerts", dependents.len()));
+                    notice = notice.field(
+                        "Also covered",
+                        format!("{} dependent alerts", dependents.len()),
+                    );
                 }
                 self.notify(notice).await?;
-                Ok(Some((IncidentState::Resolved, "verified: the alert cleared".into())))
+                Ok(Some((
+                    IncidentState::Resolved,
+                    "verified: the alert cleared".into(),
+                )))
             }
             Verification::StillFiring { waited } => {
                 let reason = format!(
                     "the commands succeeded but the alert was still firing after {}s",
                     waited.as_secs()
                 );
-                self.failed(&incident, alert, symptom, &plan, records, Some(verification.clone()), reason, started_at)
-                    .await
+                self.failed(
+                    &incident,
+                    alert,
+                    symptom,
+                    &plan,
+                    records,
+                    Some(verification.clone()),
+                    reason,
+                    started_at,
+                )
+                .await
             }
             Verification::Unverified { reason } => {
-                self.record_attempt(&incident, &plan, records.clone(), Some(verification.clone()), Outcome::Unverified { reason: reason.clone() }, true, started_at)
-                    .await?;
+                self.record_attempt(
+                    &incident,
+                    &plan,
+                    records.clone(),
+                    Some(verification.clone()),
+                    Outcome::Unverified {
+                        reason: reason.clone(),
+                    },
+                    true,
+                    started_at,
+                )
+                .await?;
                 let notice = Notice::new(
                     NoticeKind::RemediationUnverified,
-                    format!("Ran a fix for {} but could not verify it", incident.alert_name),
+                    format!(
+                        "Ran a fix for {} but could not verify it",
+                        incident.alert_name
+                    ),
                     self.now(),
                 )
                 .incident(incident.id)
-                .body(format!("Verification: {reason}. No success is claimed and nothing was learned."))
+                .body(format!(
+                    "Verification: {reason}. No success is claimed and nothing was learned."
+                ))
                 .field("Commands", commands_field(&records));
                 self.notify(notice).await?;
-                Ok(Some((IncidentState::Unverified, format!("unverified: {reason}"))))
+                Ok(Some((
+                    IncidentState::Unverified,
+                    format!("unverified: {reason}"),
+                )))
             }
         }
     }
@@ -696,20 +808,37 @@ impl Pipeline {
         reason: String,
         started_at: DateTime<Utc>,
     ) -> Result<Option<(IncidentState, String)>, StoreError> {
-        self.record_attempt(incident, plan, records, verification, Outcome::Failed { reason: reason.clone() }, true, started_at)
-            .await?;
+        self.record_attempt(
+            incident,
+            plan,
+            records,
+            verification,
+            Outcome::Failed {
+                reason: reason.clone(),
+            },
+            true,
+            started_at,
+        )
+        .await?;
         self.learn(symptom, plan, false).await?;
         let existing = self
             .store()
-            .failures_for(&symptom.signature, self.now() - self.policy.config.attempt_window())
+            .failures_for(
+                &symptom.signature,
+                self.now() - self.policy.config.attempt_window(),
+            )
             .await?
             .into_iter()
             .find(|f| f.plan_signature == plan.signature());
-        let failure = learning::failure(existing.as_ref(), symptom, &plan.steps, &reason, self.now());
+        let failure =
+            learning::failure(existing.as_ref(), symptom, &plan.steps, &reason, self.now());
         self.store().record_failure(&failure).await?;
         let used = self.attempts_used(&incident.key).await?;
         if used >= self.policy.config.max_attempts {
-            let why = format!("{reason}; attempt limit reached ({used} of {})", self.policy.config.max_attempts);
+            let why = format!(
+                "{reason}; attempt limit reached ({used} of {})",
+                self.policy.config.max_attempts
+            );
             self.escalate(incident, alert, &why).await?;
             return Ok(Some((IncidentState::Escalated, why)));
         }
@@ -865,7 +994,15 @@ impl Pipeline {
             error: None,
         };
         let next = self
-            .execute_and_verify(&incident, &alert, &symptom, plan, vec![validated], vec![record], now)
+            .execute_and_verify(
+                &incident,
+                &alert,
+                &symptom,
+                plan,
+                vec![validated],
+                vec![record],
+                now,
+            )
             .await
             .map_err(err)?;
         let mut current = self.store().incident(incident.id).await?;
@@ -916,7 +1053,11 @@ impl Pipeline {
     pub async fn expire_approvals(&self) -> Res<u32> {
         let now = self.now();
         let mut expired = 0;
-        for mut approval in self.store().approvals(Some(ApprovalStatus::Pending)).await? {
+        for mut approval in self
+            .store()
+            .approvals(Some(ApprovalStatus::Pending))
+            .await?
+        {
             if approval.expires_at > now {
                 continue;
             }
@@ -947,9 +1088,8 @@ impl Pipeline {
         alert: &Alert,
     ) -> Result<Option<(IncidentState, String)>, StoreError> {
         if incident.state == IncidentState::Executing {
-            self
-                .move_to(
-                    &incident,
+            self.move_to(
+                    incident,
                     IncidentState::Verifying,
                     "resumed after a restart: commands may have run; verifying instead of running them again",
                 )
@@ -961,11 +1101,27 @@ impl Pipeline {
                 "interrupted by a restart while acting; verification is off, so the outcome is unknown".into(),
             )));
         }
-        Ok(Some(match self.ports.verifier.verify(alert, self.policy.config.verification_max_wait()).await {
-            Verification::Cleared { .. } => (IncidentState::Resolved, "verified after a restart: the alert cleared".into()),
-            Verification::StillFiring { .. } => (IncidentState::Failed, "interrupted by a restart and still firing".into()),
-            Verification::Unverified { reason } => (IncidentState::Unverified, format!("interrupted by a restart; unverified: {reason}")),
-        }))
+        Ok(Some(
+            match self
+                .ports
+                .verifier
+                .verify(alert, self.policy.config.verification_max_wait())
+                .await
+            {
+                Verification::Cleared { .. } => (
+                    IncidentState::Resolved,
+                    "verified after a restart: the alert cleared".into(),
+                ),
+                Verification::StillFiring { .. } => (
+                    IncidentState::Failed,
+                    "interrupted by a restart and still firing".into(),
+                ),
+                Verification::Unverified { reason } => (
+                    IncidentState::Unverified,
+                    format!("interrupted by a restart; unverified: {reason}"),
+                ),
+            },
+        ))
     }
 
     /// A resolved alert: clear its key's attempt history and close its open incident.
@@ -975,16 +1131,26 @@ impl Pipeline {
         self.store().clear_attempts(&stored.key, now).await?;
         let open = self
             .store()
-            .latest_incident_for(&stored.alert.fingerprint, stored.alert.starts_at - chrono::Duration::seconds(1))
+            .latest_incident_for(
+                &stored.alert.fingerprint,
+                stored.alert.starts_at - chrono::Duration::seconds(1),
+            )
             .await?;
         let mut handled = None;
         if let Some(incident) = open
             && !incident.state.is_terminal()
             && incident.state.can_move_to(IncidentState::Resolved)
-            && !matches!(incident.state, IncidentState::Executing | IncidentState::Verifying)
+            && !matches!(
+                incident.state,
+                IncidentState::Executing | IncidentState::Verifying
+            )
         {
             let inc = self
-                .move_to(&incident, IncidentState::Resolved, "Alertmanager reported the alert resolved")
+                .move_to(
+                    &incident,
+                    IncidentState::Resolved,
+                    "Alertmanager reported the alert resolved",
+                )
                 .await?;
             let released = self.release_dependents(&inc).await?;
             handled = Some(Handled {
@@ -1046,7 +1212,11 @@ impl Pipeline {
         match self.ports.planner.plan(ctx).await {
             Ok(plan) => plan,
             Err(e) => {
-                let fallback = self.ports.fallback.as_ref().filter(|_| e.should_fall_back());
+                let fallback = self
+                    .ports
+                    .fallback
+                    .as_ref()
+                    .filter(|_| e.should_fall_back());
                 match fallback {
                     Some(fallback) => {
                         notes.push(format!("{e}; fell back to the {} planner", fallback.name()));
@@ -1095,7 +1265,12 @@ impl Pipeline {
         filled.unwrap_or_default()
     }
 
-    async fn learn(&self, symptom: &Symptom, plan: &Plan, verified: bool) -> Result<(), StoreError> {
+    async fn learn(
+        &self,
+        symptom: &Symptom,
+        plan: &Plan,
+        verified: bool,
+    ) -> Result<(), StoreError> {
         let source = match plan.tier {
             Tier::Cached => None,
             Tier::Deterministic => Some(PatternSource::Deterministic),
@@ -1107,8 +1282,19 @@ impl Pipeline {
             .await?
             .into_iter()
             .find(|p| plan.pattern == Some(p.id) || steps_signature(&p.steps) == plan.signature());
-        let source = existing.as_ref().map(|p| p.source).or(source).unwrap_or(PatternSource::Deterministic);
-        if let Some(pattern) = learning::learn(existing.as_ref(), symptom, &plan.steps, verified, source, self.now()) {
+        let source = existing
+            .as_ref()
+            .map(|p| p.source)
+            .or(source)
+            .unwrap_or(PatternSource::Deterministic);
+        if let Some(pattern) = learning::learn(
+            existing.as_ref(),
+            symptom,
+            &plan.steps,
+            verified,
+            source,
+            self.now(),
+        ) {
             self.store().save_pattern(&pattern).await?;
         }
         Ok(())
@@ -1166,7 +1352,12 @@ impl Pipeline {
     }
 
     /// Sends an escalation notice unless one went out for the same key within the cooldown.
-    async fn escalate(&self, incident: &Incident, _alert: &Alert, reason: &str) -> Result<(), StoreError> {
+    async fn escalate(
+        &self,
+        incident: &Incident,
+        _alert: &Alert,
+        reason: &str,
+    ) -> Result<(), StoreError> {
         let now = self.now();
         if let Some(last) = self.store().last_escalation(&incident.key).await?
             && now - last < self.policy.config.escalation_cooldown()
@@ -1183,7 +1374,10 @@ impl Pipeline {
             .collect();
         let notice = Notice::new(
             NoticeKind::Escalation,
-            format!("Escalated: {} ({})", incident.alert_name, incident.key.target),
+            format!(
+                "Escalated: {} ({})",
+                incident.alert_name, incident.key.target
+            ),
             now,
         )
         .incident(incident.id)

@@ -156,7 +156,9 @@ async fn a_verified_fix_resolves_learns_and_notifies() {
     assert_eq!(handled[0].state, Resolved);
     assert_eq!(
         w.states(id).await,
-        vec![Received, Planning, Validating, Executing, Verifying, Resolved]
+        vec![
+            Received, Planning, Validating, Executing, Verifying, Resolved
+        ]
     );
     assert_eq!(w.executor.ran(), vec!["docker1: docker restart frigate"]);
     let patterns = w.store.patterns().await.unwrap();
@@ -288,7 +290,11 @@ async fn a_resolved_alert_clears_its_attempt_history() {
     let mut again = container_down();
     again.starts_at = t0() + chrono::Duration::seconds(600);
     w.fire(again).await;
-    assert_eq!(w.executor.ran().len(), 6, "budget restored after resolution");
+    assert_eq!(
+        w.executor.ran().len(),
+        6,
+        "budget restored after resolution"
+    );
 }
 
 #[tokio::test]
@@ -413,7 +419,11 @@ async fn a_dangerous_command_is_refused_never_run_and_escalated() {
     let handled = w.fire(container_down()).await;
     assert_eq!(handled[0].state, Escalated);
     assert!(w.executor.ran().is_empty());
-    let audit = w.store.audit_log(Some(handled[0].incident), 0).await.unwrap();
+    let audit = w
+        .store
+        .audit_log(Some(handled[0].incident), 0)
+        .await
+        .unwrap();
     assert_eq!(audit.len(), 3);
     assert!(audit.iter().all(|e| e.decision == "refuse" && !e.executed));
     assert!(matches!(
@@ -437,9 +447,18 @@ async fn an_unclassified_command_waits_for_approval_then_runs() {
     assert_eq!(handled[0].state, AwaitingApproval);
     assert!(w.executor.ran().is_empty());
     assert!(w.notifier.kinds().contains(&NoticeKind::ApprovalWaiting));
-    let approvals = w.store.approvals(Some(ApprovalStatus::Pending)).await.unwrap();
+    let approvals = w
+        .store
+        .approvals(Some(ApprovalStatus::Pending))
+        .await
+        .unwrap();
     assert_eq!(approvals.len(), 1);
-    let done = w.pipeline.approve(approvals[0].id, "alice").await.unwrap().unwrap();
+    let done = w
+        .pipeline
+        .approve(approvals[0].id, "alice")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(done.state, Resolved);
     assert_eq!(w.executor.ran(), vec!["docker1: /opt/vendor/fixit --now"]);
     let approval = w.store.approval(approvals[0].id).await.unwrap();
@@ -547,7 +566,13 @@ async fn a_trusted_pattern_runs_without_the_llm() {
     assert!(calls < 8, "later rounds are cached: {tiers:?}");
     assert_eq!(tiers.last(), Some(&Tier::Cached));
     // Once hints are offered, the LLM sees the pattern as context.
-    assert!(w.planner.contexts().iter().skip(1).any(|c| c.pattern.is_some()));
+    assert!(
+        w.planner
+            .contexts()
+            .iter()
+            .skip(1)
+            .any(|c| c.pattern.is_some())
+    );
 }
 
 #[tokio::test]
@@ -583,7 +608,10 @@ async fn a_dependent_is_held_behind_its_root_cause_and_reevaluated_after() {
         .await
         .unwrap();
     let handled = w.pipeline.handle_ingested(&ingested).await;
-    let dep = handled.iter().find(|h| h.incident == ingested[0].incident.unwrap()).unwrap();
+    let dep = handled
+        .iter()
+        .find(|h| h.incident == ingested[0].incident.unwrap())
+        .unwrap();
     let dep_incident = w.store.incident(dep.incident).await.unwrap();
     // The dependent was held, then cleared with its root: only the root's fix ran.
     assert_eq!(w.executor.ran(), vec!["gw: systemctl restart vpn-gateway"]);
@@ -617,17 +645,28 @@ async fn diagnostic_only_plans_do_not_count_as_attempts() {
     let attempts = w.store.attempts(handled[0].incident).await.unwrap();
     assert!(!attempts[0].counts_toward_limit);
     let key = w.pipeline.policy().routing.key(&container_down());
-    let counted = w.store.attempts_for_key(&key, t0() - chrono::Duration::hours(3)).await.unwrap();
+    let counted = w
+        .store
+        .attempts_for_key(&key, t0() - chrono::Duration::hours(3))
+        .await
+        .unwrap();
     assert!(counted.iter().all(|a| !a.counts_toward_limit));
 }
 
 #[tokio::test]
 async fn a_crash_while_executing_resumes_by_verifying_never_rerunning() {
     let w = Setup::default().build();
-    let ingested = w.pipeline.ingest(vec![container_down()], None).await.unwrap();
+    let ingested = w
+        .pipeline
+        .ingest(vec![container_down()], None)
+        .await
+        .unwrap();
     let id = ingested[0].incident.unwrap();
     for state in [Planning, Validating, Executing] {
-        w.store.transition(id, state, "before the crash", t0()).await.unwrap();
+        w.store
+            .transition(id, state, "before the crash", t0())
+            .await
+            .unwrap();
     }
     let handled = w.pipeline.resume().await.unwrap();
     assert_eq!(handled.len(), 1);
@@ -639,7 +678,11 @@ async fn a_crash_while_executing_resumes_by_verifying_never_rerunning() {
 #[tokio::test]
 async fn an_accepted_but_unhandled_alert_is_handled_on_resume() {
     let w = Setup::default().build();
-    let ingested = w.pipeline.ingest(vec![container_down()], None).await.unwrap();
+    let ingested = w
+        .pipeline
+        .ingest(vec![container_down()], None)
+        .await
+        .unwrap();
     assert!(ingested[0].new);
     let handled = w.pipeline.resume().await.unwrap();
     assert_eq!(handled[0].state, Resolved);

@@ -1136,8 +1136,7 @@ impl Parser {
                 parts.push(WordPart::Bare(std::mem::take(buf)));
             }
         };
-        loop {
-            let Some(c) = self.peek() else { break };
+        while let Some(c) = self.peek() {
             match c {
                 '<' | '>' if self.peek_at(1) == Some('(') && parts.is_empty() && bare_buf.is_empty() => {
                     self.pos += 2;

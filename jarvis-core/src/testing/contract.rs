@@ -371,8 +371,14 @@ pub async fn ingest_opens_one_received_incident_per_firing_alert<S: Store>(store
 
 pub async fn ingest_is_idempotent<S: Store>(store: &S) {
     let a = firing("NginxDown", "web1", at(0));
-    let first = store.ingest(&batch(&[a.clone()], at(1))).await.unwrap();
-    let again = store.ingest(&batch(&[a.clone()], at(9))).await.unwrap();
+    let first = store
+        .ingest(&batch(std::slice::from_ref(&a), at(1)))
+        .await
+        .unwrap();
+    let again = store
+        .ingest(&batch(std::slice::from_ref(&a), at(9)))
+        .await
+        .unwrap();
     assert!(first[0].new);
     assert_eq!(
         again,
@@ -412,14 +418,14 @@ pub async fn concurrent_ingest_opens_one_incident<S: Store>(store: &S) {
     let b = firing("DiskFull", "db1", at(0));
     // Same alerts, different batch shapes and orders, all racing.
     let batches = [
-        batch(&[a.clone()], at(1)),
+        batch(std::slice::from_ref(&a), at(1)),
         batch(&[a.clone(), b.clone()], at(1)),
         batch(&[b.clone(), a.clone()], at(1)),
-        batch(&[a.clone()], at(2)),
-        batch(&[b.clone()], at(2)),
+        batch(std::slice::from_ref(&a), at(2)),
+        batch(std::slice::from_ref(&b), at(2)),
         batch(&[a.clone(), b.clone()], at(3)),
         batch(&[b.clone(), a.clone()], at(3)),
-        batch(&[a.clone()], at(4)),
+        batch(std::slice::from_ref(&a), at(4)),
     ];
     let results = join_all(batches.iter().map(|b| store.ingest(b))).await;
     let mut seen = Vec::new();

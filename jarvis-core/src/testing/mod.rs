@@ -93,7 +93,7 @@ impl Inner {
             .filter(|i| keep(i))
             .cloned()
             .collect();
-        out.sort_by(|a, b| (a.created_at, a.id).cmp(&(b.created_at, b.id)));
+        out.sort_by_key(|a| (a.created_at, a.id));
         out
     }
 }
@@ -178,7 +178,7 @@ impl Store for InMemoryStore {
             .filter(|a| a.alert.status == AlertStatus::Resolved && a.processed_at.is_none())
             .cloned()
             .collect();
-        out.sort_by(|a, b| (a.received_at, a.id).cmp(&(b.received_at, b.id)));
+        out.sort_by_key(|a| (a.received_at, a.id));
         out.truncate(take_limit(limit));
         Ok(out)
     }
@@ -369,7 +369,7 @@ impl Store for InMemoryStore {
             .filter(|a| a.attempt.incident == incident)
             .map(|a| a.attempt.clone())
             .collect();
-        out.sort_by(|a, b| (a.started_at, a.id).cmp(&(b.started_at, b.id)));
+        out.sort_by_key(|a| (a.started_at, a.id));
         Ok(out)
     }
 
@@ -387,7 +387,7 @@ impl Store for InMemoryStore {
             })
             .map(|a| a.attempt.clone())
             .collect();
-        out.sort_by(|a, b| (a.started_at, a.id).cmp(&(b.started_at, b.id)));
+        out.sort_by_key(|a| (a.started_at, a.id));
         Ok(out)
     }
 
@@ -425,7 +425,7 @@ impl Store for InMemoryStore {
 
     async fn patterns(&self) -> Result<Vec<Pattern>, StoreError> {
         let mut out: Vec<Pattern> = self.lock().patterns.values().cloned().collect();
-        out.sort_by(|a, b| (a.created_at, a.id).cmp(&(b.created_at, b.id)));
+        out.sort_by_key(|a| (a.created_at, a.id));
         Ok(out)
     }
 
@@ -518,7 +518,7 @@ impl Store for InMemoryStore {
             .filter(|w| w.ends_at > now && w.ended_at.is_none_or(|e| e > now))
             .cloned()
             .collect();
-        out.sort_by(|a, b| (a.starts_at, a.id).cmp(&(b.starts_at, b.id)));
+        out.sort_by_key(|a| (a.starts_at, a.id));
         Ok(out)
     }
 
@@ -543,7 +543,7 @@ impl Store for InMemoryStore {
             .filter(|a| status.is_none_or(|s| a.status == s))
             .cloned()
             .collect();
-        out.sort_by(|a, b| (a.requested_at, a.id).cmp(&(b.requested_at, b.id)));
+        out.sort_by_key(|a| (a.requested_at, a.id));
         Ok(out)
     }
 
@@ -588,7 +588,7 @@ impl Store for InMemoryStore {
             .filter(|h| state.is_none_or(|s| h.state == s))
             .cloned()
             .collect();
-        out.sort_by(|a, b| (a.created_at, a.id).cmp(&(b.created_at, b.id)));
+        out.sort_by_key(|a| (a.created_at, a.id));
         Ok(out)
     }
 
