@@ -1,0 +1,424 @@
+//! Wiring: from a validated [`Config`] to the core's [`Ports`] and [`Policy`].
+//!
+//! Both binaries build their pipeline here, so the choice of adapters lives in
+//! one place: SQLite or PostgreSQL; the LLM planner with the deterministic one
+//! as fallback, or the deterministic planner alone; SSH or the dry-run
+//! executor; the Prometheus verifier or none; Discord or the log.
+
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use jarvis_core::correlation::Correlator;
+use jarvis_core::domain::{Action, Alert, Pattern, StepResult, Verification, steps_signature};
+use jarvis_core::error::{ExecError, StoreError};
+use jarvis_core::pipeline::{Policy, Ports};
+use jarvis_core::planner::DeterministicPlanner;
+use jarvis_core::ports::{Clock, Executor, Notifier, Planner, Store, Verifier};
+use jarvis_core::runbook::RunbookLibrary;
+use jarvis_core::safety::{SafetyPolicy, ValidatedStep};
+use tracing::warn;
+
+use super::{Config, DatabaseTarget, expose, load_runbooks, load_seeds};
+use crate::dryrun::DryRunExecutor;
+use crate::log_notifier::LogNotifier;
+use crate::store::{PostgresStore, SqliteStore};
+
+/// Why the pipeline could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum WiringError {
+    #[error("cannot create the data directory {path}")]
+    DataDir {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot open the store")]
+    Store(#[source] StoreError),
+    #[error("invalid runbooks:\n  - {}", .0.join("\n  - "))]
+    Runbooks(Vec<String>),
+    #[error("invalid seeds: {0}")]
+    Seeds(String),
+    #[error("invalid {what} configuration: {reason}")]
+    Adapter { what: &'static str, reason: String },
+}
+
+/// The store, with its concrete type kept so it can be closed at shutdown.
+#[derive(Clone, Debug)]
+pub enum StoreHandle {
+    Sqlite(Arc<SqliteStore>),
+    Postgres(Arc<PostgresStore>),
+}
+
+impl StoreHandle {
+    pub fn store(&self) -> Arc<dyn Store> {
+        match self {
+            StoreHandle::Sqlite(s) => s.clone(),
+            StoreHandle::Postgres(s) => s.clone(),
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            StoreHandle::Sqlite(_) => "sqlite",
+            StoreHandle::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Closes every connection (SQLite checkpoints its WAL).
+    pub async fn close(&self) {
+        match self {
+            StoreHandle::Sqlite(s) => s.close().await,
+            StoreHandle::Postgres(s) => s.close().await,
+        }
+    }
+}
+
+/// Opens the configured store, creating the SQLite file's directory if needed.
+pub async fn open_store(cfg: &Config) -> Result<StoreHandle, WiringError> {
+    match &cfg.database.target {
+        DatabaseTarget::Sqlite(path) => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|source| WiringError::DataDir {
+                    path: dir.display().to_string(),
+                    source,
+                })?;
+            }
+            let store = SqliteStore::open(path).await.map_err(WiringError::Store)?;
+            Ok(StoreHandle::Sqlite(Arc::new(store)))
+        }
+        DatabaseTarget::Postgres(url) => {
+            let store = PostgresStore::connect(expose(url))
+                .await
+                .map_err(WiringError::Store)?;
+            Ok(StoreHandle::Postgres(Arc::new(store)))
+        }
+    }
+}
+
+/// The runbook library from the configured directory.
+pub fn runbook_library(cfg: &Config) -> Result<RunbookLibrary, WiringError> {
+    load_runbooks(&cfg.runbooks.dir)
+        .map(RunbookLibrary::new)
+        .map_err(WiringError::Runbooks)
+}
+
+/// Everything the pipeline needs, plus handles the server keeps.
+#[derive(Debug)]
+pub struct Wired {
+    pub store: StoreHandle,
+    pub ports: Ports,
+    pub policy: Policy,
+    /// The n8n client, when n8n is configured (self-restart hand-offs).
+    pub n8n: Option<Arc<crate::n8n::N8nClient>>,
+    /// Seed patterns added to the store at start-up.
+    pub seeded: usize,
+}
+
+/// Builds the ports and the policy. `owner` names this process in incident leases.
+pub async fn wire(
+    cfg: &Config,
+    clock: Arc<dyn Clock>,
+    owner: String,
+) -> Result<Wired, WiringError> {
+    let runbooks = runbook_library(cfg)?;
+    let store = open_store(cfg).await?;
+    let seeded = match &cfg.seeds.file {
+        Some(file) => seed(store.store().as_ref(), file, clock.now()).await?,
+        None => 0,
+    };
+    let host_names = cfg.host_names();
+    let safety = Arc::new(SafetyPolicy::new(&cfg.safety, &host_names).map_err(|e| {
+        WiringError::Adapter {
+            what: "safety",
+            reason: e.to_string(),
+        }
+    })?);
+    let correlator = Correlator::new(&cfg.correlation).map_err(|e| WiringError::Adapter {
+        what: "correlation",
+        reason: e.to_string(),
+    })?;
+
+    let executor = executor(cfg, store.store())?;
+    let deterministic: Arc<dyn Planner> = Arc::new(DeterministicPlanner::new());
+    let (planner, fallback) = match &cfg.llm {
+        Some(llm) => {
+            let mut c = crate::claude::ClaudeConfig::new(llm.api_key.clone())
+                .with_base_url(llm.base_url.as_str().trim_end_matches('/'))
+                .with_model(llm.model.clone());
+            c.max_tokens = llm.max_tokens;
+            c.max_iterations = llm.max_iterations;
+            c.incident_token_budget = llm.incident_token_budget;
+            c.daily_token_budget = llm.daily_token_budget;
+            c.timeout = llm.timeout;
+            c.min_confidence = cfg.pipeline.min_plan_confidence;
+            let planner = crate::claude::ClaudePlanner::new(c, safety.clone(), executor.clone())
+                .map_err(|e| WiringError::Adapter {
+                    what: "llm",
+                    reason: e.to_string(),
+                })?;
+            (Arc::new(planner) as Arc<dyn Planner>, Some(deterministic))
+        }
+        None => (deterministic, None),
+    };
+    let verifier: Arc<dyn Verifier> = match (&cfg.prometheus, cfg.verification_enabled()) {
+        (Some(p), true) => {
+            let mut pc = crate::prometheus::PrometheusConfig::new(p.url.clone());
+            pc.request_timeout_secs = p.request_timeout.as_secs().max(1);
+            pc.verify_max_poll_millis =
+                (p.poll_interval.as_millis() as u64).max(pc.verify_first_poll_millis);
+            pc.verify_max_wait_secs = cfg.pipeline.verification_max_wait_seconds;
+            let client = crate::prometheus::PrometheusClient::new(&pc).map_err(|e| {
+                WiringError::Adapter {
+                    what: "prometheus",
+                    reason: e.to_string(),
+                }
+            })?;
+            Arc::new(crate::prometheus::PrometheusVerifier::new(client, &pc))
+        }
+        (None, _) => Arc::new(VerificationOff::new(
+            "verification is off: no Prometheus is configured",
+        )),
+        (Some(_), false) => Arc::new(VerificationOff::new(
+            "verification is off: pipeline.verification_enabled = false",
+        )),
+    };
+    let notifier: Arc<dyn Notifier> = match &cfg.discord {
+        Some(d) => {
+            let mut dc = crate::discord::DiscordConfig::new(d.webhook_url.clone());
+            dc.username = Some(d.username.clone());
+            Arc::new(crate::discord::DiscordNotifier::new(dc).map_err(|e| {
+                WiringError::Adapter {
+                    what: "discord",
+                    reason: e.to_string(),
+                }
+            })?)
+        }
+        None => Arc::new(LogNotifier::new()),
+    };
+    let n8n = match &cfg.n8n {
+        Some(n) => {
+            let mut nc = crate::n8n::N8nConfig::new(n.url.as_str().trim_end_matches('/'));
+            nc.api_key = n.api_key.clone();
+            nc.timeout = n.request_timeout;
+            if let Some(path) = &n.self_restart_webhook {
+                nc = nc.with_workflow(
+                    SELF_RESTART_WORKFLOW,
+                    crate::n8n::N8nWorkflow::new(path.clone()),
+                );
+                nc.self_restart_workflow = Some(SELF_RESTART_WORKFLOW.to_string());
+            }
+            Some(Arc::new(crate::n8n::N8nClient::new(nc).map_err(|e| {
+                WiringError::Adapter {
+                    what: "n8n",
+                    reason: e.to_string(),
+                }
+            })?))
+        }
+        None => None,
+    };
+
+    let mut pipeline = cfg.pipeline.clone();
+    pipeline.verification_enabled = cfg.verification_enabled();
+    let policy = Policy {
+        config: pipeline,
+        safety,
+        routing: cfg.routing.clone(),
+        runbooks: Arc::new(RwLock::new(runbooks)),
+        correlator,
+        learning: cfg.learning.clone(),
+        hosts: cfg.hosts.iter().map(|h| h.to_host()).collect(),
+        owner,
+    };
+    let ports = Ports {
+        store: store.store(),
+        planner,
+        fallback,
+        executor,
+        verifier,
+        notifier,
+        clock,
+    };
+    Ok(Wired {
+        store,
+        ports,
+        policy,
+        n8n,
+        seeded,
+    })
+}
+
+/// The name the self-restart workflow is registered under in the n8n client.
+pub const SELF_RESTART_WORKFLOW: &str = "jarvis-self-restart";
+
+/// Adds the seed file's patterns the store does not hold yet (same symptom and steps).
+async fn seed(
+    store: &dyn Store,
+    file: &Path,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<usize, WiringError> {
+    let seeds: Vec<Pattern> = load_seeds(file, now).map_err(WiringError::Seeds)?;
+    let mut added = 0;
+    for pattern in seeds {
+        let existing = store
+            .patterns_for(&pattern.signature)
+            .await
+            .map_err(WiringError::Store)?;
+        let plan = steps_signature(&pattern.steps);
+        if existing.iter().any(|p| steps_signature(&p.steps) == plan) {
+            continue;
+        }
+        store
+            .save_pattern(&pattern)
+            .await
+            .map_err(WiringError::Store)?;
+        added += 1;
+    }
+    Ok(added)
+}
+
+fn executor(cfg: &Config, store: Arc<dyn Store>) -> Result<Arc<dyn Executor>, WiringError> {
+    let dry = Arc::new(DryRunExecutor::new());
+    if cfg.executor.dry_run {
+        return Ok(dry);
+    }
+    let shell: Arc<dyn Executor> = if cfg.hosts.is_empty() {
+        dry.clone()
+    } else {
+        let mut ssh = crate::ssh::SshConfig {
+            default_command_timeout_secs: cfg.executor.command_timeout_secs,
+            connect_timeout_secs: cfg.executor.connect_timeout_secs,
+            output_cap_bytes: cfg.executor.output_cap_bytes,
+            ..crate::ssh::SshConfig::default()
+        };
+        for h in &cfg.hosts {
+            let Some(key) = &h.key_file else {
+                return Err(WiringError::Adapter {
+                    what: "hosts",
+                    reason: format!("host {} has no key_file", h.name),
+                });
+            };
+            let mut host =
+                crate::ssh::SshHostConfig::new(&h.name, &h.address, h.port, &h.user, key);
+            host.known_hosts = h.known_hosts.clone();
+            host.pinned_keys = h.pinned_keys.clone();
+            host.trust_on_first_use = h.trust_on_first_use;
+            host.command_timeout_secs = h.command_timeout_secs;
+            ssh.hosts.push(host);
+        }
+        let sink_store = store.clone();
+        let sink: crate::ssh::StatusSink = Arc::new(move |status| {
+            let store = sink_store.clone();
+            tokio::spawn(async move {
+                if let Err(e) = store.record_host_status(&status).await {
+                    warn!(host = %status.host, error = %e, "host status not recorded");
+                }
+            });
+        });
+        let exec = crate::ssh::SshExecutor::new(ssh)
+            .map_err(|e| WiringError::Adapter {
+                what: "hosts",
+                reason: e.to_string(),
+            })?
+            .with_status_sink(sink);
+        Arc::new(exec)
+    };
+    let home_assistant: Option<Arc<dyn Executor>> = match &cfg.home_assistant {
+        Some(h) => {
+            let mut hc = crate::homeassistant::HomeAssistantConfig::new(
+                h.url.as_str().trim_end_matches('/'),
+                h.token.clone(),
+            );
+            hc.timeout = h.request_timeout;
+            let client = crate::homeassistant::HomeAssistantClient::new(hc).map_err(|e| {
+                WiringError::Adapter {
+                    what: "home_assistant",
+                    reason: e.to_string(),
+                }
+            })?;
+            Some(Arc::new(crate::homeassistant::HomeAssistantExecutor::new(
+                Arc::new(client),
+            )))
+        }
+        None => None,
+    };
+    let n8n: Option<Arc<dyn Executor>> = match &cfg.n8n {
+        Some(n) => {
+            let mut nc = crate::n8n::N8nConfig::new(n.url.as_str().trim_end_matches('/'));
+            nc.api_key = n.api_key.clone();
+            nc.timeout = n.request_timeout;
+            let client = crate::n8n::N8nClient::new(nc).map_err(|e| WiringError::Adapter {
+                what: "n8n",
+                reason: e.to_string(),
+            })?;
+            Some(Arc::new(crate::n8n::N8nExecutor::new(Arc::new(client))))
+        }
+        None => None,
+    };
+    Ok(Arc::new(DispatchExecutor {
+        shell,
+        home_assistant,
+        n8n,
+    }))
+}
+
+/// Sends each step to the executor for its kind; runs `Wait` steps itself.
+#[derive(Debug)]
+pub struct DispatchExecutor {
+    pub shell: Arc<dyn Executor>,
+    pub home_assistant: Option<Arc<dyn Executor>>,
+    pub n8n: Option<Arc<dyn Executor>>,
+}
+
+#[async_trait]
+impl Executor for DispatchExecutor {
+    async fn execute(&self, step: &ValidatedStep) -> Result<StepResult, ExecError> {
+        let action = &step.step().action;
+        let target = match action {
+            Action::Shell { .. } => Some(&self.shell),
+            Action::HaAddonRestart { .. } | Action::HaService { .. } => {
+                self.home_assistant.as_ref()
+            }
+            Action::N8nWorkflow { .. } => self.n8n.as_ref(),
+            Action::Wait { duration } => {
+                tokio::time::sleep(*duration).await;
+                return Ok(StepResult {
+                    exit_code: Some(0),
+                    duration: *duration,
+                    ..StepResult::default()
+                });
+            }
+            Action::SelfRestart { .. } | Action::PrometheusCheck { .. } => None,
+        };
+        match target {
+            Some(executor) => executor.execute(step).await,
+            None => Err(ExecError::Unsupported {
+                kind: action.kind(),
+            }),
+        }
+    }
+}
+
+/// The verifier when verification is off: every outcome is "unverified", with the reason.
+#[derive(Debug, Clone)]
+pub struct VerificationOff {
+    reason: String,
+}
+
+impl VerificationOff {
+    pub fn new(reason: impl Into<String>) -> Self {
+        VerificationOff {
+            reason: reason.into(),
+        }
+    }
+}
+
+#[async_trait]
+impl Verifier for VerificationOff {
+    async fn verify(&self, _alert: &Alert, _max_wait: Duration) -> Verification {
+        Verification::Unverified {
+            reason: self.reason.clone(),
+        }
+    }
+}

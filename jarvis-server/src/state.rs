@@ -1,0 +1,123 @@
+//! What every handler shares.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::{DateTime, Utc};
+use jarvis_adapters::config::Config;
+use jarvis_adapters::config::wiring::StoreHandle;
+use jarvis_core::domain::Ingested;
+use jarvis_core::pipeline::Pipeline;
+use jarvis_core::ports::Store;
+use serde::Serialize;
+use tokio_util::task::TaskTracker;
+use tracing::{Instrument, info_span, warn};
+use utoipa::ToSchema;
+
+use crate::auth::Credentials;
+use crate::metrics::{self, ActiveGuard};
+
+/// Counters of the in-process work queue (webhook batches handled after the reply).
+#[derive(Debug, Default)]
+pub struct Queue {
+    accepted: AtomicU64,
+    in_flight: AtomicU64,
+    completed: AtomicU64,
+}
+
+/// A snapshot of [`Queue`].
+#[derive(Clone, Copy, Debug, Serialize, ToSchema)]
+pub struct QueueStats {
+    /// Batches accepted since start.
+    pub accepted: u64,
+    /// Batches being handled now.
+    pub in_flight: u64,
+    /// Batches finished since start.
+    pub completed: u64,
+}
+
+impl Queue {
+    pub fn stats(&self) -> QueueStats {
+        QueueStats {
+            accepted: self.accepted.load(Ordering::Relaxed),
+            in_flight: self.in_flight.load(Ordering::Relaxed),
+            completed: self.completed.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Shared by all handlers; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub pipeline: Pipeline,
+    pub store: Arc<dyn Store>,
+    pub store_handle: StoreHandle,
+    pub credentials: Arc<Credentials>,
+    pub metrics: metrics::Metrics,
+    /// Background work spawned by requests; awaited (with a bound) at shutdown.
+    pub tasks: TaskTracker,
+    pub queue: Arc<Queue>,
+    pub started_at: DateTime<Utc>,
+    pub n8n: Option<Arc<jarvis_adapters::n8n::N8nClient>>,
+    /// Serializes hand-off creation so only one is active at a time.
+    pub handoff_lock: Arc<tokio::sync::Mutex<()>>,
+    /// The model name LLM metrics are labelled with.
+    pub llm_model: String,
+    /// The anomaly detector, when `[anomaly] enabled` (with Prometheus).
+    pub anomaly: Option<Arc<crate::routes::anomalies::AnomalyWatch>>,
+}
+
+impl AppState {
+    pub fn now(&self) -> DateTime<Utc> {
+        self.pipeline.ports().clock.now()
+    }
+
+    /// Handles a committed batch in the background, after the webhook replied.
+    pub fn spawn_handling(&self, ingested: Vec<Ingested>) {
+        let state = self.clone();
+        self.queue.accepted.fetch_add(1, Ordering::Relaxed);
+        self.queue.in_flight.fetch_add(1, Ordering::Relaxed);
+        let span = info_span!("batch", alerts = ingested.len());
+        self.tasks.spawn(
+            async move {
+                let _active = ActiveGuard::new();
+                let since = state.now();
+                let handled = state.pipeline.handle_ingested(&ingested).await;
+                metrics::observe_handled(state.store.as_ref(), &handled, since, &state.llm_model)
+                    .await;
+                state.queue.in_flight.fetch_sub(1, Ordering::Relaxed);
+                state.queue.completed.fetch_add(1, Ordering::Relaxed);
+            }
+            .instrument(span),
+        );
+    }
+
+    /// Resumes work a previous process left in flight, in the background.
+    pub fn spawn_resume(&self, why: &'static str) {
+        let state = self.clone();
+        self.tasks.spawn(async move {
+            let _active = ActiveGuard::new();
+            let since = state.now();
+            match state.pipeline.resume().await {
+                Ok(handled) => {
+                    if !handled.is_empty() {
+                        tracing::info!(
+                            incidents = handled.len(),
+                            why,
+                            "resumed in-flight incidents"
+                        );
+                    }
+                    metrics::observe_handled(
+                        state.store.as_ref(),
+                        &handled,
+                        since,
+                        &state.llm_model,
+                    )
+                    .await;
+                }
+                Err(e) => warn!(error = %e, why, "resume failed"),
+            }
+        });
+    }
+}
