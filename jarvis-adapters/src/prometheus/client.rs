@@ -107,7 +107,7 @@ pub struct PrometheusClient {
 
 // --- wire types (never deny unknown fields: the API grows) ---
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 struct Envelope {
     status: String,
     #[serde(default)]
@@ -120,14 +120,14 @@ struct Envelope {
     warnings: Vec<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 struct WireQueryData {
     #[serde(rename = "resultType")]
     result_type: String,
     result: serde_json::Value,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 struct WireInstant {
     #[serde(default)]
     metric: Labels,
@@ -137,7 +137,7 @@ struct WireInstant {
     histogram: Option<(f64, serde_json::Value)>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 struct WireRange {
     #[serde(default)]
     metric: Labels,
@@ -145,12 +145,12 @@ struct WireRange {
     values: Vec<(f64, String)>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 struct WireAlerts {
     alerts: Vec<WireAlert>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 struct WireAlert {
     #[serde(default)]
     labels: Labels,
@@ -163,12 +163,12 @@ struct WireAlert {
     value: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 struct WireRules {
     groups: Vec<WireGroup>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 struct WireGroup {
     name: String,
     #[serde(default)]
@@ -177,7 +177,7 @@ struct WireGroup {
     rules: Vec<serde_json::Value>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 struct WireAlertingRule {
     #[serde(rename = "type")]
     kind: String,
@@ -215,7 +215,8 @@ fn unix(t: DateTime<Utc>) -> String {
 
 impl PrometheusClient {
     pub fn new(config: &PrometheusConfig) -> Result<Self, PrometheusError> {
-        let http = crate::http::client(config.request_timeout()).map_err(PrometheusError::Client)?;
+        let http =
+            crate::http::client(config.request_timeout()).map_err(PrometheusError::Client)?;
         let mut base = config.url.clone();
         if !base.path().ends_with('/') {
             base.set_path(&format!("{}/", base.path()));
@@ -336,30 +337,7 @@ impl PrometheusClient {
             params.push(("rule_name[]", name.to_string()));
         }
         let data: WireRules = self.get("api/v1/rules", &params).await?;
-        let mut rules = Vec::new();
-        for group in data.groups {
-            for raw in group.rules {
-                // Mixed recording/alerting rules: skip what is not an alerting rule.
-                let Ok(rule) = serde_json::from_value::<WireAlertingRule>(raw) else {
-                    continue;
-                };
-                if rule.kind != "alerting" || name.is_some_and(|n| n != rule.name) {
-                    continue;
-                }
-                rules.push(AlertingRule {
-                    name: rule.name,
-                    query: rule.query,
-                    duration: secs(rule.duration),
-                    labels: rule.labels,
-                    annotations: rule.annotations,
-                    state: rule.state,
-                    health: rule.health,
-                    group: group.name.clone(),
-                    interval: secs(group.interval),
-                });
-            }
-        }
-        Ok(rules)
+        Ok(collect_rules(data, name))
     }
 
     async fn send(
@@ -400,6 +378,34 @@ impl PrometheusClient {
         })?;
         decode_envelope(status.as_u16(), &body, &url)
     }
+}
+
+/// The alerting rules of a `/api/v1/rules` answer, named `name` when given.
+fn collect_rules(data: WireRules, name: Option<&str>) -> Vec<AlertingRule> {
+    let mut rules = Vec::new();
+    for group in data.groups {
+        for raw in group.rules {
+            // Mixed recording/alerting rules: skip what is not an alerting rule.
+            let Ok(rule) = serde_json::from_value::<WireAlertingRule>(raw) else {
+                continue;
+            };
+            if rule.kind != "alerting" || name.is_some_and(|n| n != rule.name) {
+                continue;
+            }
+            rules.push(AlertingRule {
+                name: rule.name,
+                query: rule.query,
+                duration: secs(rule.duration),
+                labels: rule.labels,
+                annotations: rule.annotations,
+                state: rule.state,
+                health: rule.health,
+                group: group.name.clone(),
+                interval: secs(group.interval),
+            });
+        }
+    }
+    rules
 }
 
 /// The URL without credentials or query, for errors and logs.
@@ -528,7 +534,9 @@ mod tests {
             env!("CARGO_MANIFEST_DIR")
         );
         let text = std::fs::read_to_string(&path)
-            .or_else(|_| std::fs::read_to_string(format!("/work/shared/fixtures/prometheus/{name}")))
+            .or_else(|_| {
+                std::fs::read_to_string(format!("/work/shared/fixtures/prometheus/{name}"))
+            })
             .unwrap_or_else(|e| panic!("fixture {path}: {e}"));
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         (v["status"].as_u64().unwrap() as u16, v["body"].to_string())
@@ -602,6 +610,9 @@ mod tests {
         assert_eq!(data.alerts[0].state, "firing");
         let (status, body) = fixture("api-v1-rules.json");
         let data: WireRules = decode_envelope(status, &body, &url()).unwrap();
-        assert_eq!(data.groups[0].rules.len(), 1);
+        let rules = collect_rules(data, Some("ServiceDown"));
+        assert_eq!(rules.len(), 1, "{rules:?}");
+        assert_eq!(rules[0].query, "demo_service_up == 0");
+        assert_eq!(rules[0].duration, Duration::from_secs(2));
     }
 }

@@ -92,6 +92,11 @@ impl PrometheusVerifier {
         }
     }
 
+    /// A verifier with its own client.
+    pub fn from_config(config: &PrometheusConfig) -> Result<Self, PrometheusError> {
+        Ok(Self::new(PrometheusClient::new(config)?, config))
+    }
+
     pub fn client(&self) -> &PrometheusClient {
         &self.client
     }
@@ -112,7 +117,11 @@ impl PrometheusVerifier {
             .filter(|r| r.labels.iter().all(|(k, v)| alert.labels.get(k) == Some(v)))
             .collect();
         if !rules.is_empty() {
-            let interval = rules.iter().map(|r| r.interval).filter(|d| !d.is_zero()).min();
+            let interval = rules
+                .iter()
+                .map(|r| r.interval)
+                .filter(|d| !d.is_zero())
+                .min();
             let mut rule_labels = Labels::new();
             for r in &rules {
                 rule_labels.extend(r.labels.clone());
@@ -125,7 +134,11 @@ impl PrometheusVerifier {
                 interval,
             });
         }
-        let Some(expr) = alert.generator_url.as_deref().and_then(expr_from_generator_url) else {
+        let Some(expr) = alert
+            .generator_url
+            .as_deref()
+            .and_then(expr_from_generator_url)
+        else {
             return Err(format!(
                 "no alerting rule {name} in prometheus and no expression in the generator url"
             ));
@@ -152,14 +165,17 @@ impl PrometheusVerifier {
 
     /// One poll: the expression now and the alert's state, concurrently.
     pub async fn observe(&self, target: &VerifyTarget) -> Result<Observation, PrometheusError> {
-        let (series, alerts) = tokio::join!(self.matching_series(target, None), self.client.alerts());
+        let (series, alerts) =
+            tokio::join!(self.matching_series(target, None), self.client.alerts());
         let matching_series = series?;
         let alert_state = alerts?
             .into_iter()
             .filter(|a| matches!(a.state, AlertState::Pending | AlertState::Firing))
             .find(|a| {
                 a.labels.get(ALERTNAME) == target.labels.get(ALERTNAME)
-                    && a.labels.iter().all(|(k, v)| target.labels.get(k) == Some(v))
+                    && a.labels
+                        .iter()
+                        .all(|(k, v)| target.labels.get(k) == Some(v))
             })
             .map(|a| match a.state {
                 AlertState::Pending => "pending".to_string(),
@@ -208,7 +224,7 @@ impl Verifier for PrometheusVerifier {
         let ceiling = self.ceiling(&target);
         let mut delay = self.first_poll;
         let mut failures = 0;
-        let mut last_error = None;
+        let mut last_error: Option<PrometheusError> = None;
         let mut polls = 0u32;
         loop {
             polls += 1;
@@ -221,7 +237,7 @@ impl Verifier for PrometheusVerifier {
                 Ok(obs) => {
                     tracing::debug!(series = obs.matching_series, state = ?obs.alert_state, "alert not cleared yet");
                     failures = 0;
-                    last_error = None;
+                    last_error.take();
                 }
                 Err(e) if !e.is_transient() => {
                     return Verification::Unverified {
@@ -275,7 +291,14 @@ pub fn expr_from_generator_url(url: &str) -> Option<String> {
 }
 
 fn chain(e: &dyn std::error::Error) -> String {
-    crate::ssh::error_chain(e)
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        cur = s.source();
+    }
+    out
 }
 
 #[cfg(test)]

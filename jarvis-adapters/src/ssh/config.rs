@@ -146,7 +146,9 @@ impl SshConfig {
                 issues.push(format!("ssh host {name} is configured twice"));
             }
             if host.max_concurrent == 0 {
-                issues.push(format!("ssh host {name}: max_concurrent must be at least 1"));
+                issues.push(format!(
+                    "ssh host {name}: max_concurrent must be at least 1"
+                ));
             }
             if let Some(t) = host.command_timeout_secs
                 && (t == 0 || t > MAX_COMMAND_TIMEOUT_SECS)

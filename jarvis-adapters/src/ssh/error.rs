@@ -25,7 +25,7 @@ pub enum SshError {
     Transport {
         host: String,
         #[source]
-        source: russh::Error,
+        source: Box<russh::Error>,
     },
     #[error("host {host} presented an unknown host key {fingerprint}")]
     UnknownHostKey { host: String, fingerprint: String },
@@ -36,7 +36,7 @@ pub enum SshError {
         host: String,
         path: PathBuf,
         #[source]
-        source: russh::keys::Error,
+        source: Box<russh::keys::Error>,
     },
     #[error("host {host} refused public key authentication as {user}")]
     AuthRejected { host: String, user: String },
@@ -44,18 +44,24 @@ pub enum SshError {
     ClientKey {
         path: PathBuf,
         #[source]
-        source: russh::keys::Error,
+        source: Box<russh::keys::Error>,
     },
     /// The command may have started: never retried.
     #[error("command on host {host} failed after it was sent")]
     Exec {
         host: String,
         #[source]
-        source: russh::Error,
+        source: Box<russh::Error>,
     },
     /// Raised inside the russh handler before the host is known to the error; re-wrapped.
     #[error("ssh protocol error")]
-    Protocol(#[from] russh::Error),
+    Protocol(#[source] Box<russh::Error>),
+}
+
+impl From<russh::Error> for SshError {
+    fn from(e: russh::Error) -> Self {
+        SshError::Protocol(Box::new(e))
+    }
 }
 
 impl SshError {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use backon::{ExponentialBuilder, Retryable};
 use chrono::Utc;
-use jarvis_core::domain::{Action, HostStatus, StepResult};
+use jarvis_core::domain::{Action, Host, HostStatus, StepResult};
 use jarvis_core::error::ExecError;
 use jarvis_core::ports::Executor;
 use jarvis_core::safety::ValidatedStep;
@@ -17,7 +17,7 @@ use russh::keys::{PrivateKeyWithHashAlg, PublicKey, PublicKeyOrCertificate, load
 use russh::{ChannelMsg, Sig};
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
-use tracing::{Instrument, instrument};
+use tracing::instrument;
 
 use super::config::{MAX_COMMAND_TIMEOUT_SECS, SshConfig, SshHostConfig};
 use super::error::{SshError, error_chain};
@@ -30,6 +30,10 @@ pub type StatusSink = Arc<dyn Fn(HostStatus) + Send + Sync>;
 /// The marker line the command wrapper prints on stderr, carrying the remote
 /// process group id so a timed-out command can be killed with all its children.
 const PGID_MARKER: &str = "JARVIS_PGID=";
+
+/// How long output is still read after the command exited (background children
+/// that inherited stdout can keep the channel open).
+const EXIT_DRAIN: Duration = Duration::from_secs(2);
 
 /// Bound on the clean-up after a timeout (signal, group kill, close).
 const KILL_GRACE: Duration = Duration::from_secs(5);
@@ -143,6 +147,21 @@ impl SshExecutor {
         self.hosts.keys().map(String::as_str)
     }
 
+    /// The configured hosts as the planner sees them.
+    pub fn hosts(&self) -> Vec<Host> {
+        self.hosts
+            .values()
+            .map(|h| Host {
+                name: h.cfg.name.clone(),
+                address: h.cfg.address.clone(),
+                port: h.cfg.port,
+                user: h.cfg.user.clone(),
+                role: None,
+                tags: Vec::new(),
+            })
+            .collect()
+    }
+
     /// Whether a host is currently considered online.
     pub fn is_online(&self, host: &str) -> bool {
         self.tracker().is_online(host)
@@ -248,13 +267,14 @@ impl SshExecutor {
                 tracing::debug!(error = %e, "pooled session failed to open a channel; reconnecting");
                 *entry.pool.lock().await = None;
                 let handle = self.session(entry, false).await?;
-                let channel = handle
-                    .channel_open_session()
-                    .await
-                    .map_err(|source| SshError::Transport {
-                        host: host.clone(),
-                        source,
-                    })?;
+                let channel =
+                    handle
+                        .channel_open_session()
+                        .await
+                        .map_err(|source| SshError::Transport {
+                            host: host.clone(),
+                            source: Box::new(source),
+                        })?;
                 Ok((handle, channel))
             }
         }
@@ -346,12 +366,15 @@ impl SshExecutor {
     }
 
     /// One connection attempt: TCP, key exchange, host key check, authentication.
-    async fn connect_once(&self, entry: &HostEntry) -> Result<client::Handle<ClientHandler>, SshError> {
+    async fn connect_once(
+        &self,
+        entry: &HostEntry,
+    ) -> Result<client::Handle<ClientHandler>, SshError> {
         let cfg = &entry.cfg;
         let host = cfg.name.as_str();
         let key = load_secret_key(&cfg.key_file, None).map_err(|source| SshError::ClientKey {
             path: cfg.key_file.clone(),
-            source,
+            source: Box::new(source),
         })?;
         let attempt = async {
             let stream = tokio::net::TcpStream::connect((cfg.address.as_str(), cfg.port))
@@ -373,7 +396,7 @@ impl SshExecutor {
                     .await
                     .map_err(|source| SshError::Transport {
                         host: host.to_string(),
-                        source,
+                        source: Box::new(source),
                     })?
                     .flatten()
             } else {
@@ -387,7 +410,7 @@ impl SshExecutor {
                 .await
                 .map_err(|source| SshError::Transport {
                     host: host.to_string(),
-                    source,
+                    source: Box::new(source),
                 })?;
             if !auth.success() {
                 return Err(SshError::AuthRejected {
@@ -415,10 +438,8 @@ impl Executor for SshExecutor {
                 command,
                 timeout,
             } => {
-                let span = tracing::info_span!("ssh_execute", host = %host);
                 let out = self
                     .run(host, command, *timeout)
-                    .instrument(span)
                     .await
                     .map_err(ExecError::from)?;
                 Ok(out.into())
@@ -512,7 +533,10 @@ impl StderrCapture {
         if let Some(nl) = head.iter().position(|&b| b == b'\n') {
             let head = self.head.take().unwrap_or_default();
             let line = String::from_utf8_lossy(&head[..nl]);
-            match line.strip_prefix(PGID_MARKER).and_then(|p| p.trim().parse().ok()) {
+            match line
+                .strip_prefix(PGID_MARKER)
+                .and_then(|p| p.trim().parse().ok())
+            {
                 Some(pgid) => {
                     self.pgid = Some(pgid);
                     self.capture.push(&head[nl + 1..]);
@@ -542,7 +566,7 @@ async fn run_on_channel(
         .await
         .map_err(|source| SshError::Exec {
             host: host.to_string(),
-            source,
+            source: Box::new(source),
         })?;
     let mut stdout = Capture::new(cap);
     let mut stderr = StderrCapture {
@@ -553,11 +577,15 @@ async fn run_on_channel(
     let mut exit_code = None;
     let mut exit_signal = None;
     let mut timed_out = false;
+    // Once the command exited, a background child still holding its output open
+    // gets a short grace, then is left alone: the command itself has finished.
+    let mut drain_until: Option<Instant> = None;
     loop {
+        let wake = drain_until.map_or(deadline, |d| d.min(deadline));
         let msg = tokio::select! {
             msg = channel.wait() => msg,
-            () = tokio::time::sleep_until(deadline) => {
-                timed_out = true;
+            () = tokio::time::sleep_until(wake) => {
+                timed_out = exit_code.is_none();
                 break;
             }
         };
@@ -567,6 +595,7 @@ async fn run_on_channel(
             Some(ChannelMsg::ExtendedData { data, ext: 1 }) => stderr.push(&data),
             Some(ChannelMsg::ExitStatus { exit_status }) => {
                 exit_code = Some(i32::try_from(exit_status).unwrap_or(i32::MAX));
+                drain_until = Some(Instant::now() + EXIT_DRAIN);
             }
             Some(ChannelMsg::ExitSignal { signal_name, .. }) => {
                 exit_signal = Some(format!("{signal_name:?}"));
@@ -574,14 +603,17 @@ async fn run_on_channel(
             Some(ChannelMsg::Failure) if exit_code.is_none() => {
                 return Err(SshError::Exec {
                     host: host.to_string(),
-                    source: russh::Error::RequestDenied,
+                    source: Box::new(russh::Error::RequestDenied),
                 });
             }
             Some(_) => {}
         }
     }
     if timed_out {
-        tracing::warn!(timeout_s = timeout.as_secs_f64(), "command timed out; killing it");
+        tracing::warn!(
+            timeout_s = timeout.as_secs_f64(),
+            "command timed out; killing it"
+        );
         kill_remote(handle, &channel, stderr.pgid).await;
         exit_code = None;
     }

@@ -98,7 +98,7 @@ impl HostKeyPolicy {
                     return Err(SshError::KnownHosts {
                         host: self.host.clone(),
                         path: path.clone(),
-                        source,
+                        source: Box::new(source),
                     });
                 }
             }
@@ -116,7 +116,7 @@ impl HostKeyPolicy {
                     |source| SshError::KnownHosts {
                         host: self.host.clone(),
                         path: path.clone(),
-                        source,
+                        source: Box::new(source),
                     },
                 )?;
             }
@@ -136,7 +136,9 @@ fn parse_pin(pin: &str) -> Result<Pin, String> {
     }
     PublicKey::from_openssh(pin)
         .map(|k| Pin::Key(Box::new(k)))
-        .map_err(|e| format!("pinned key {pin:?} is neither an OpenSSH public key nor SHA256:…: {e}"))
+        .map_err(|e| {
+            format!("pinned key {pin:?} is neither an OpenSSH public key nor SHA256:…: {e}")
+        })
 }
 
 #[cfg(test)]

@@ -1,0 +1,271 @@
+//! [`AlertmanagerClient`]: v2 silences (create, list, expire) and health.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use jarvis_core::domain::Labels;
+use serde::{Deserialize, Serialize};
+use tracing::instrument;
+use url::Url;
+
+use super::config::AlertmanagerConfig;
+use super::error::{AlertmanagerError, snippet};
+
+/// One silence matcher.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Matcher {
+    pub name: String,
+    pub value: String,
+    #[serde(rename = "isRegex")]
+    pub is_regex: bool,
+    #[serde(rename = "isEqual", default = "yes")]
+    pub is_equal: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Matcher {
+    /// `name="value"`.
+    pub fn equal(name: impl Into<String>, value: impl Into<String>) -> Self {
+        Matcher {
+            name: name.into(),
+            value: value.into(),
+            is_regex: false,
+            is_equal: true,
+        }
+    }
+}
+
+/// A silence to create (`postableSilence`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NewSilence {
+    pub matchers: Vec<Matcher>,
+    #[serde(rename = "startsAt")]
+    pub starts_at: DateTime<Utc>,
+    #[serde(rename = "endsAt")]
+    pub ends_at: DateTime<Utc>,
+    #[serde(rename = "createdBy")]
+    pub created_by: String,
+    pub comment: String,
+}
+
+impl NewSilence {
+    /// Silences exactly this label set (one equality matcher per label).
+    pub fn for_labels(
+        labels: &Labels,
+        starts_at: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+        comment: impl Into<String>,
+    ) -> Self {
+        NewSilence {
+            matchers: labels
+                .iter()
+                .map(|(k, v)| Matcher::equal(k.clone(), v.clone()))
+                .collect(),
+            starts_at,
+            ends_at,
+            created_by: "jarvis".to_string(),
+            comment: comment.into(),
+        }
+    }
+}
+
+/// `expired`, `active` or `pending`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct SilenceStatus {
+    pub state: String,
+}
+
+/// A silence as Alertmanager returns it (`gettableSilence`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Silence {
+    pub id: String,
+    pub status: SilenceStatus,
+    pub matchers: Vec<Matcher>,
+    #[serde(rename = "startsAt")]
+    pub starts_at: DateTime<Utc>,
+    #[serde(rename = "endsAt")]
+    pub ends_at: DateTime<Utc>,
+    #[serde(rename = "updatedAt", default)]
+    pub updated_at: Option<DateTime<Utc>>,
+    #[serde(rename = "createdBy", default)]
+    pub created_by: String,
+    #[serde(default)]
+    pub comment: String,
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+}
+
+impl Silence {
+    pub fn is_active(&self) -> bool {
+        self.status.state == "active"
+    }
+}
+
+#[derive(Deserialize)]
+struct Created {
+    #[serde(rename = "silenceID")]
+    silence_id: String,
+}
+
+/// Client for Alertmanager's v2 API.
+#[derive(Clone, Debug)]
+pub struct AlertmanagerClient {
+    http: reqwest::Client,
+    base: Url,
+}
+
+impl AlertmanagerClient {
+    pub fn new(config: &AlertmanagerConfig) -> Result<Self, AlertmanagerError> {
+        let http =
+            crate::http::client(config.request_timeout()).map_err(AlertmanagerError::Client)?;
+        let mut base = config.url.clone();
+        if !base.path().ends_with('/') {
+            base.set_path(&format!("{}/", base.path()));
+        }
+        Ok(AlertmanagerClient { http, base })
+    }
+
+    fn url(&self, path: &str) -> Url {
+        self.base.join(path).unwrap_or_else(|_| self.base.clone())
+    }
+
+    /// `GET /-/healthy`.
+    #[instrument(skip_all)]
+    pub async fn healthy(&self) -> Result<(), AlertmanagerError> {
+        self.call(self.http.get(self.url("-/healthy")))
+            .await
+            .map(drop)
+    }
+
+    /// `GET /-/ready`.
+    #[instrument(skip_all)]
+    pub async fn ready(&self) -> Result<(), AlertmanagerError> {
+        self.call(self.http.get(self.url("-/ready")))
+            .await
+            .map(drop)
+    }
+
+    /// Creates a silence; returns its id.
+    #[instrument(skip_all, fields(matchers = silence.matchers.len()))]
+    pub async fn create_silence(&self, silence: &NewSilence) -> Result<String, AlertmanagerError> {
+        let url = self.url("api/v2/silences");
+        let body = self.call(self.http.post(url.clone()).json(silence)).await?;
+        let created: Created = decode(&body, &url)?;
+        tracing::info!(silence = %created.silence_id, "silence created");
+        Ok(created.silence_id)
+    }
+
+    /// Expires a silence. `NotFound` when Alertmanager does not know it.
+    #[instrument(skip_all, fields(silence = %id))]
+    pub async fn expire_silence(&self, id: &str) -> Result<(), AlertmanagerError> {
+        let url = self.url(&format!("api/v2/silence/{}", encode_segment(id)));
+        match self.call(self.http.delete(url)).await {
+            Err(AlertmanagerError::Rejected { status: 404, .. }) => {
+                Err(AlertmanagerError::NotFound(id.to_string()))
+            }
+            other => other.map(drop),
+        }
+    }
+
+    /// One silence by id.
+    #[instrument(skip_all, fields(silence = %id))]
+    pub async fn silence(&self, id: &str) -> Result<Silence, AlertmanagerError> {
+        let url = self.url(&format!("api/v2/silence/{}", encode_segment(id)));
+        match self.call(self.http.get(url.clone())).await {
+            Err(AlertmanagerError::Rejected { status: 404, .. }) => {
+                Err(AlertmanagerError::NotFound(id.to_string()))
+            }
+            Err(e) => Err(e),
+            Ok(body) => decode(&body, &url),
+        }
+    }
+
+    /// Silences, optionally filtered by matchers such as `alertname="X"`.
+    #[instrument(skip_all)]
+    pub async fn silences(&self, filters: &[String]) -> Result<Vec<Silence>, AlertmanagerError> {
+        let url = self.url("api/v2/silences");
+        let query: Vec<(&str, &str)> = filters.iter().map(|f| ("filter", f.as_str())).collect();
+        let body = self.call(self.http.get(url.clone()).query(&query)).await?;
+        decode(&body, &url)
+    }
+
+    async fn call(&self, req: reqwest::RequestBuilder) -> Result<String, AlertmanagerError> {
+        let resp = req
+            .send()
+            .await
+            .map_err(|source| AlertmanagerError::Unreachable {
+                url: self.base.to_string(),
+                source,
+            })?;
+        let status = resp.status();
+        let body = resp
+            .text()
+            .await
+            .map_err(|source| AlertmanagerError::Unreachable {
+                url: self.base.to_string(),
+                source,
+            })?;
+        if status.is_success() {
+            Ok(body)
+        } else {
+            Err(AlertmanagerError::Rejected {
+                status: status.as_u16(),
+                message: snippet(body.trim_matches('"'), 512),
+            })
+        }
+    }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(body: &str, url: &Url) -> Result<T, AlertmanagerError> {
+    serde_json::from_str(body).map_err(|source| AlertmanagerError::Decode {
+        url: url.path().to_string(),
+        source,
+    })
+}
+
+/// Silence ids are UUIDs; anything else is percent-encoded so it stays one path segment.
+fn encode_segment(id: &str) -> String {
+    id.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b == b'-' {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_silence_serialises_as_postable_silence() {
+        let mut labels = Labels::new();
+        labels.insert("alertname".into(), "Down".into());
+        let t = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+            .unwrap()
+            .to_utc();
+        let s = NewSilence::for_labels(&labels, t, t + chrono::Duration::minutes(10), "incident 1");
+        let v = serde_json::to_value(&s).unwrap();
+        assert_eq!(v["matchers"][0]["name"], "alertname");
+        assert_eq!(v["matchers"][0]["isRegex"], false);
+        assert_eq!(v["matchers"][0]["isEqual"], true);
+        assert_eq!(v["createdBy"], "jarvis");
+        assert!(
+            v["startsAt"]
+                .as_str()
+                .unwrap()
+                .starts_with("2026-01-01T00:00:00")
+        );
+    }
+
+    #[test]
+    fn ids_stay_one_segment() {
+        assert_eq!(encode_segment("a-1/../x"), "a-1%2F%2E%2E%2Fx");
+    }
+}
