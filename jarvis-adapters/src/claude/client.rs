@@ -175,7 +175,10 @@ impl ClaudeClient {
 
     /// One Messages API call, retried on 429 (when it says when to come back),
     /// 529, 5xx and transport errors.
-    pub async fn create(&self, request: &MessagesRequest<'_>) -> Result<MessagesResponse, ClaudeError> {
+    pub async fn create(
+        &self,
+        request: &MessagesRequest<'_>,
+    ) -> Result<MessagesResponse, ClaudeError> {
         let body = serde_json::to_vec(request).map_err(|e| ClaudeError::Decode(e.to_string()))?;
         let sent = http::send(&self.retry, "anthropic messages", || {
             self.http

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{NaiveDate, Utc};
-use jarvis_core::domain::{LlmUsage, Plan, Step, StepResult, Tier};
+use jarvis_core::domain::{LlmUsage, Plan, Step, StepResult, Tier, steps_signature};
 use jarvis_core::error::PlanError;
 use jarvis_core::ports::{Executor, PlanContext, Planner};
 use jarvis_core::safety::{Decision, SafetyClass, SafetyPolicy, Verdict};
@@ -250,7 +250,9 @@ impl ClaudePlanner {
                     )));
                 }
                 StopReason::ModelContextWindowExceeded => {
-                    return Err(failed("the conversation exceeded the model's context window"));
+                    return Err(failed(
+                        "the conversation exceeded the model's context window",
+                    ));
                 }
                 _ => {}
             }
@@ -265,7 +267,8 @@ impl ClaudePlanner {
                 let mut content: Vec<Value> = uses
                     .iter()
                     .map(|u| {
-                        ToolOutcome::error("reply was cut off; call not run").block(&u.id, max_chars)
+                        ToolOutcome::error("reply was cut off; call not run")
+                            .block(&u.id, max_chars)
                     })
                     .collect();
                 content.push(json!({"type": "text", "text": nudge}));
@@ -281,8 +284,10 @@ impl ClaudePlanner {
                     let key = format!("{}\u{1f}{}", call.name, call.input);
                     if let Some(previous) = seen.get(&key) {
                         let mut repeated = previous.clone();
-                        repeated.content =
-                            format!("(repeated call; same result as before)\n{}", repeated.content);
+                        repeated.content = format!(
+                            "(repeated call; same result as before)\n{}",
+                            repeated.content
+                        );
                         results.push(repeated.block(&call.id, max_chars));
                         continue;
                     }
@@ -349,6 +354,14 @@ impl ClaudePlanner {
             if !steps.iter().any(|s| s.action == step.action) {
                 steps.push(step.clone());
             }
+        }
+        let signature = steps_signature(&steps);
+        if !steps.is_empty() && ctx.failed.iter().any(|f| f.plan_signature == signature) {
+            return Err(
+                "this exact plan already failed for this symptom; propose something else \
+                        or submit an empty plan to escalate"
+                    .into(),
+            );
         }
         let refused: Vec<String> = steps
             .iter()
@@ -506,7 +519,10 @@ impl ClaudePlanner {
         let Some(metrics) = &self.metrics else {
             return ToolOutcome::error("query_metric_history is not configured on this Jarvis");
         };
-        match metrics.query_range(&input.query, minutes(input.minutes)).await {
+        match metrics
+            .query_range(&input.query, minutes(input.minutes))
+            .await
+        {
             Ok(series) if series.is_empty() => ToolOutcome::ok("no series matched"),
             Ok(series) => {
                 let rows: Vec<Value> = series

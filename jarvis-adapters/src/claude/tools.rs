@@ -45,8 +45,11 @@ pub struct MetricSeries {
 #[async_trait]
 pub trait MetricSource: Send + Sync + Debug {
     /// The PromQL `query` evaluated over the last `since`.
-    async fn query_range(&self, query: &str, since: Duration)
-    -> Result<Vec<MetricSeries>, BoxError>;
+    async fn query_range(
+        &self,
+        query: &str,
+        since: Duration,
+    ) -> Result<Vec<MetricSeries>, BoxError>;
 }
 
 /// Runbooks by alert name, for the `get_runbook` tool.

@@ -67,13 +67,13 @@ pub fn color(kind: NoticeKind) -> u32 {
     match kind {
         NoticeKind::RemediationSuccess | NoticeKind::HostOnline => 0x2ECC71, // green
         NoticeKind::RemediationUnverified | NoticeKind::PredictiveWarning => 0xF1C40F, // amber
-        NoticeKind::RemediationFailure => 0xE74C3C, // red
-        NoticeKind::Escalation => 0x992D22,         // dark red
-        NoticeKind::HostOffline | NoticeKind::Degraded => 0xE67E22, // orange
-        NoticeKind::ApprovalWaiting => 0x9B59B6,    // purple
-        NoticeKind::Maintenance => 0x95A5A6,        // grey
-        NoticeKind::SelfRestart => 0x1ABC9C,        // teal
-        NoticeKind::IncidentSummary | NoticeKind::DailyReport => 0x3498DB, // blue
+        NoticeKind::RemediationFailure => 0xE74C3C,                          // red
+        NoticeKind::Escalation => 0x992D22,                                  // dark red
+        NoticeKind::HostOffline | NoticeKind::Degraded => 0xE67E22,          // orange
+        NoticeKind::ApprovalWaiting => 0x9B59B6,                             // purple
+        NoticeKind::Maintenance => 0x95A5A6,                                 // grey
+        NoticeKind::SelfRestart => 0x1ABC9C,                                 // teal
+        NoticeKind::IncidentSummary | NoticeKind::DailyReport => 0x3498DB,   // blue
     }
 }
 
@@ -199,9 +199,8 @@ mod tests {
 
     #[test]
     fn packing_respects_count_and_total() {
-        let big = embed(
-            &Notice::new(NoticeKind::DailyReport, "x", Utc::now()).body("y".repeat(4000)),
-        );
+        let big =
+            embed(&Notice::new(NoticeKind::DailyReport, "x", Utc::now()).body("y".repeat(4000)));
         let small = embed(&Notice::new(NoticeKind::HostOnline, "up", Utc::now()));
         let embeds: Vec<Embed> = vec![big.clone(), big.clone(), small.clone()]
             .into_iter()

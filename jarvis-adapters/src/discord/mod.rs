@@ -320,9 +320,10 @@ impl Inner {
                         .map(Duration::from_secs_f64)
                         .or(header_wait)
                         .unwrap_or(Duration::from_secs(1));
+                    let global = body.get("global").and_then(Value::as_bool).unwrap_or(false);
                     tracing::warn!(
                         retry_after_ms = wait.as_millis() as u64,
-                        global = body.get("global").and_then(Value::as_bool).unwrap_or(false),
+                        global,
                         "discord rate limited"
                     );
                     if tries >= max_tries || wait > self.config.max_retry_after {

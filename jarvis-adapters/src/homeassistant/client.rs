@@ -104,10 +104,11 @@ fn check_entity(value: &str) -> Result<(), HomeAssistantError> {
 
 impl HomeAssistantClient {
     pub fn new(config: HomeAssistantConfig) -> Result<Self, HomeAssistantError> {
-        let http = http::client(config.timeout).map_err(|source| HomeAssistantError::Transport {
-            what: "building the client".into(),
-            source,
-        })?;
+        let http =
+            http::client(config.timeout).map_err(|source| HomeAssistantError::Transport {
+                what: "building the client".into(),
+                source,
+            })?;
         let api = format!("{}/api", config.base_url.trim_end_matches('/'));
         Ok(HomeAssistantClient {
             http,
@@ -147,7 +148,11 @@ impl HomeAssistantClient {
         check_status(sent.response, what).await
     }
 
-    async fn get_json<T: DeserializeOwned>(&self, path: &str, what: &str) -> Result<T, HomeAssistantError> {
+    async fn get_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        what: &str,
+    ) -> Result<T, HomeAssistantError> {
         let response = self.request(Method::GET, path, None, what).await?;
         decode(response, what).await
     }
@@ -172,8 +177,11 @@ impl HomeAssistantClient {
     /// `GET /api/states/{entity_id}`; `NotFound` for an unknown entity.
     pub async fn state(&self, entity_id: &str) -> Result<EntityState, HomeAssistantError> {
         check_entity(entity_id)?;
-        self.get_json(&format!("/states/{entity_id}"), &format!("reading {entity_id}"))
-            .await
+        self.get_json(
+            &format!("/states/{entity_id}"),
+            &format!("reading {entity_id}"),
+        )
+        .await
     }
 
     /// `GET /api/services`.
@@ -233,7 +241,10 @@ impl HomeAssistantClient {
         check_slug(slug)?;
         if let Some(supervisor) = &self.config.supervisor {
             let what = format!("restart add-on {slug}");
-            let url = format!("{}/addons/{slug}/restart", supervisor.url.trim_end_matches('/'));
+            let url = format!(
+                "{}/addons/{slug}/restart",
+                supervisor.url.trim_end_matches('/')
+            );
             let policy = RetryPolicy::default().with_retry_on(RetryOn::NotStarted);
             let sent = http::send(&policy, &what, || {
                 self.http
@@ -319,7 +330,10 @@ async fn decode<T: DeserializeOwned>(
     response: reqwest::Response,
     what: &str,
 ) -> Result<T, HomeAssistantError> {
-    let text = response.text().await.map_err(|source| transport(what, source))?;
+    let text = response
+        .text()
+        .await
+        .map_err(|source| transport(what, source))?;
     serde_json::from_str(&text).map_err(|e| HomeAssistantError::Decode {
         what: what.to_string(),
         reason: e.to_string(),
