@@ -763,6 +763,29 @@ pub async fn incident_listings_filter_and_order<S: Store>(store: &S) {
     );
     assert_eq!(
         filter(IncidentFilter {
+            fingerprint: Some(done.fingerprint.clone()),
+            ..Default::default()
+        })
+        .await,
+        ids(&all)
+            .into_iter()
+            .filter(|id| {
+                all.iter()
+                    .any(|i| i.id == *id && i.fingerprint == done.fingerprint)
+            })
+            .collect::<Vec<_>>(),
+        "the fingerprint filter keeps only that fingerprint's incidents"
+    );
+    assert_eq!(
+        filter(IncidentFilter {
+            fingerprint: Some(Fingerprint::parse("ffffffffffffffff").unwrap()),
+            ..Default::default()
+        })
+        .await,
+        Vec::<IncidentId>::new()
+    );
+    assert_eq!(
+        filter(IncidentFilter {
             state: Some(Received),
             alert_name: Some("DiskFull".into()),
             ..Default::default()

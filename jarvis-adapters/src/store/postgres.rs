@@ -1,0 +1,52 @@
+//! [`PostgresStore`]: the store in PostgreSQL, shareable by several replicas.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use jarvis_core::domain::*;
+use jarvis_core::error::StoreError;
+use sqlx::postgres::{PgPool, PgPoolOptions, Postgres};
+
+use super::rows::*;
+use super::sql::{impl_sql_store, incident_not_found, sql_limit};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// The store in PostgreSQL. Every decision that reads then writes locks the
+/// row (`SELECT … FOR UPDATE`) or is a single conditional `UPDATE`, so
+/// replicas sharing the database never both act on one incident.
+#[derive(Clone, Debug)]
+pub struct PostgresStore {
+    pub(super) pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to `url` (e.g. `postgres://jarvis@db/jarvis`) and migrates the schema.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await
+            .map_err(db_err("connecting to postgres"))?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| migrate_err("migrating the postgres store", e))?;
+        Ok(PostgresStore { pool })
+    }
+
+    /// Closes every connection; later calls fail as unavailable.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn begin_write(
+        &self,
+        doing: &'static str,
+    ) -> Result<sqlx::Transaction<'static, Postgres>, StoreError> {
+        self.pool.begin().await.map_err(db_err(doing))
+    }
+}
+
+impl_sql_store!(PostgresStore, for_update = " FOR UPDATE");
