@@ -1,6 +1,7 @@
 //! The `jarvis` command.
 
 mod check_command;
+mod config_check;
 mod replay;
 mod simulate;
 
@@ -29,6 +30,16 @@ enum Command {
     /// Classify a command with the safety rules and print the verdict as one JSON line
     /// (exit 0 when it would run unattended, 3 otherwise).
     CheckCommand(check_command::CheckCommandArgs),
+    /// Work with the configuration file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Validate a configuration and probe each configured integration
+    /// (exit 0 when all is well, 1 when a probe failed, 2 when the configuration is invalid).
+    Check(config_check::ConfigCheckArgs),
 }
 
 #[tokio::main]
@@ -37,6 +48,7 @@ async fn main() -> anyhow::Result<ExitCode> {
     let code = match cli.command {
         Command::Simulate(args) => simulate::run(args).await,
         Command::Replay(args) => replay::run(args).await,
+        Command::Config(ConfigCommand::Check(args)) => config_check::run(&args).await,
         Command::CheckCommand(args) => match check_command::run(&args) {
             Ok(code) => std::process::exit(code),
             Err(e) => {
