@@ -13,3 +13,4 @@ pub mod config;
 pub mod alertmanager;
 pub mod dryrun;
 pub mod log_notifier;
+pub mod spool;

@@ -9,6 +9,7 @@ use std::time::Duration;
 use axum::Router;
 use jarvis_adapters::config::Config;
 use jarvis_adapters::config::wiring::{WiringError, wire};
+use jarvis_adapters::spool::{Intake, Spool};
 use jarvis_core::anomaly::Detector;
 use jarvis_core::clock::SystemClock;
 use jarvis_core::pipeline::Pipeline;
@@ -43,6 +44,36 @@ impl Default for AppEnv {
     }
 }
 
+/// The file in the data directory that names this instance.
+pub const INSTANCE_ID_FILE: &str = "instance-id";
+
+/// This instance's name in incident leases, stable across restarts on one data
+/// directory (created on first use): a process killed with `kill -9` cannot
+/// release its leases, and the next one on the same data directory takes its
+/// incidents back at once instead of waiting for the leases to expire. Replicas
+/// sharing a PostgreSQL store have their own data directories, so their names differ.
+pub fn instance_owner(data_dir: &std::path::Path) -> std::io::Result<String> {
+    let path = data_dir.join(INSTANCE_ID_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(id) if !id.trim().is_empty() => return Ok(format!("jarvis-server-{}", id.trim())),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    std::fs::create_dir_all(data_dir)?;
+    let id = uuid::Uuid::now_v7().simple().to_string();
+    let tmp = data_dir.join(format!("{INSTANCE_ID_FILE}.tmp"));
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(format!("{id}\n").as_bytes())?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, &path)?;
+    std::fs::File::open(data_dir)?.sync_all()?;
+    Ok(format!("jarvis-server-{id}"))
+}
+
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -56,6 +87,8 @@ pub enum BuildError {
     },
     #[error("invalid anomaly detection settings: {0}")]
     Anomaly(String),
+    #[error("cannot open the spool")]
+    Spool(#[from] jarvis_adapters::spool::SpoolError),
 }
 
 /// A built server, bound to its address but not yet serving.
@@ -113,7 +146,22 @@ pub async fn build(config: Config, env: AppEnv) -> Result<App, BuildError> {
         _ => None,
     };
     let store = wired.ports.store.clone();
-    metrics::database_connected(store.ping().await.is_ok());
+    let store_up = matches!(
+        tokio::time::timeout(crate::recovery::PING_TIMEOUT, store.ping()).await,
+        Ok(Ok(()))
+    );
+    metrics::database_connected(store_up);
+    // Batches a previous process spooled (during an outage) are replayed first.
+    let spool = Spool::open(&config.server.data_dir, config.database.spool_max_alerts)?;
+    let intake = Intake::new(spool, store_up);
+    metrics::spool_depth(intake.stats().depth);
+    if intake.is_degraded() {
+        warn!(
+            store_up,
+            spooled = intake.stats().depth,
+            "starting degraded: webhook batches are spooled until the store has them all"
+        );
+    }
     let state = AppState {
         credentials: Arc::new(Credentials {
             user: config.server.webhook_user.clone(),
@@ -134,6 +182,7 @@ pub async fn build(config: Config, env: AppEnv) -> Result<App, BuildError> {
         n8n: wired.n8n,
         handoff_lock: Arc::new(tokio::sync::Mutex::new(())),
         anomaly,
+        intake: Arc::new(intake),
         config: Arc::new(config),
     };
     let (router, doc) = routes::router(state.clone());
@@ -309,8 +358,12 @@ fn every<F, Fut>(
 }
 
 fn start_background(state: &AppState, cancel: &CancellationToken) {
-    // In-flight incidents of a previous process.
-    state.spawn_resume("start-up");
+    // In-flight incidents of a previous process. When degraded, the recovery
+    // loop resumes them once the spool is drained instead.
+    if !state.intake.is_degraded() {
+        state.spawn_resume("start-up");
+    }
+    crate::recovery::spawn(state, cancel);
     every(
         state,
         cancel,

@@ -39,7 +39,17 @@ async fn main() -> anyhow::Result<()> {
             anyhow::bail!("{e}");
         }
     };
-    let app = app::build(cfg, app::AppEnv::default())
+    let owner = app::instance_owner(&cfg.server.data_dir).with_context(|| {
+        format!(
+            "cannot read or create {}",
+            cfg.server.data_dir.join(app::INSTANCE_ID_FILE).display()
+        )
+    })?;
+    let app_env = app::AppEnv {
+        owner,
+        ..app::AppEnv::default()
+    };
+    let app = app::build(cfg, app_env)
         .await
         .context("jarvis-server could not start")?;
     app.run(shutdown_signal()).await.context("server failed")?;

@@ -28,9 +28,10 @@ pub const DATABASE_CONNECTED: &str = "jarvis_database_connected";
 pub const COMMANDS_REFUSED: &str = "jarvis_commands_refused_total";
 pub const ANOMALIES_DETECTED: &str = "jarvis_anomalies_detected_total";
 pub const WEBHOOKS_REJECTED: &str = "jarvis_webhooks_rejected_total";
+pub const SPOOL_DEPTH: &str = "jarvis_spool_depth";
 
 /// Every family: name, type, help.
-pub const FAMILIES: [(&str, &str, &str); 12] = [
+pub const FAMILIES: [(&str, &str, &str); 13] = [
     (ALERTS_RECEIVED, "counter", "Alerts received on the webhook"),
     (
         REMEDIATIONS,
@@ -82,6 +83,11 @@ pub const FAMILIES: [(&str, &str, &str); 12] = [
         WEBHOOKS_REJECTED,
         "counter",
         "Webhook requests rejected, by reason",
+    ),
+    (
+        SPOOL_DEPTH,
+        "gauge",
+        "Alerts waiting in the on-disk spool for the store",
     ),
 ];
 
@@ -170,6 +176,10 @@ fn describe() {
     );
     describe_counter!(ANOMALIES_DETECTED, "Anomalies the detector raised");
     describe_counter!(WEBHOOKS_REJECTED, "Webhook requests rejected, by reason");
+    describe_gauge!(
+        SPOOL_DEPTH,
+        "Alerts waiting in the on-disk spool for the store"
+    );
     // Series whose labels are known up front start at zero.
     counter!(ALERTS_RECEIVED).increment(0);
     counter!(ANOMALIES_DETECTED).increment(0);
@@ -192,6 +202,10 @@ pub fn webhook_rejected(reason: &'static str) {
 
 pub fn database_connected(up: bool) {
     gauge!(DATABASE_CONNECTED).set(if up { 1.0 } else { 0.0 });
+}
+
+pub fn spool_depth(alerts: usize) {
+    gauge!(SPOOL_DEPTH).set(alerts as f64);
 }
 
 pub fn anomalies_detected(n: usize) {

@@ -66,6 +66,8 @@ pub struct AppState {
     pub llm_model: String,
     /// The anomaly detector, when `[anomaly] enabled` (with Prometheus).
     pub anomaly: Option<Arc<crate::routes::anomalies::AnomalyWatch>>,
+    /// Store or spool: degraded mode while the store is unreachable.
+    pub intake: Arc<jarvis_adapters::spool::Intake>,
 }
 
 impl AppState {
@@ -98,26 +100,26 @@ impl AppState {
         let state = self.clone();
         self.tasks.spawn(async move {
             let _active = ActiveGuard::new();
-            let since = state.now();
-            match state.pipeline.resume().await {
-                Ok(handled) => {
-                    if !handled.is_empty() {
-                        tracing::info!(
-                            incidents = handled.len(),
-                            why,
-                            "resumed in-flight incidents"
-                        );
-                    }
-                    metrics::observe_handled(
-                        state.store.as_ref(),
-                        &handled,
-                        since,
-                        &state.llm_model,
-                    )
-                    .await;
-                }
-                Err(e) => warn!(error = %e, why, "resume failed"),
-            }
+            state.resume(why).await;
         });
+    }
+
+    /// Resumes work left in flight (by a previous process or an outage).
+    pub async fn resume(&self, why: &'static str) {
+        let since = self.now();
+        match self.pipeline.resume().await {
+            Ok(handled) => {
+                if !handled.is_empty() {
+                    tracing::info!(
+                        incidents = handled.len(),
+                        why,
+                        "resumed in-flight incidents"
+                    );
+                }
+                metrics::observe_handled(self.store.as_ref(), &handled, since, &self.llm_model)
+                    .await;
+            }
+            Err(e) => warn!(error = %e, why, "resume failed"),
+        }
     }
 }

@@ -145,6 +145,8 @@ pub struct DatabaseConfig {
     pub target: DatabaseTarget,
     /// Closed incidents and their records are removed after this many days.
     pub retention_days: u32,
+    /// Alerts the on-disk spool holds while the store is down; past it the webhook answers 503.
+    pub spool_max_alerts: usize,
 }
 
 /// One `[[hosts]]` entry.
@@ -701,6 +703,13 @@ fn validate(raw: RawConfig, problems: &mut Vec<String>) -> Option<Config> {
     if retention_days == 0 {
         problems.push("database.retention_days: must be at least 1".into());
     }
+    let spool_max_alerts = raw
+        .database
+        .spool_max_alerts
+        .map_or(crate::spool::DEFAULT_MAX_ALERTS, |n| n as usize);
+    if spool_max_alerts == 0 {
+        problems.push("database.spool_max_alerts: must be at least 1".into());
+    }
 
     // [pipeline], [learning], [anomaly], [correlation]
     problems.extend(raw.pipeline.validate());
@@ -927,6 +936,7 @@ fn validate(raw: RawConfig, problems: &mut Vec<String>) -> Option<Config> {
         database: DatabaseConfig {
             target,
             retention_days,
+            spool_max_alerts,
         },
         pipeline: raw.pipeline,
         safety: raw.safety,

@@ -28,6 +28,7 @@ pub(crate) struct RawServer {
 pub(crate) struct RawDatabase {
     pub url: Option<String>,
     pub retention_days: Option<u32>,
+    pub spool_max_alerts: Option<u32>,
 }
 
 /// `[[hosts]]`

@@ -23,6 +23,7 @@ use tracing::warn;
 use super::{Config, DatabaseTarget, expose, load_runbooks, load_seeds};
 use crate::dryrun::DryRunExecutor;
 use crate::log_notifier::LogNotifier;
+use crate::spool::ReconnectingStore;
 use crate::store::{PostgresStore, SqliteStore};
 
 /// Why the pipeline could not be built.
@@ -49,6 +50,8 @@ pub enum WiringError {
 pub enum StoreHandle {
     Sqlite(Arc<SqliteStore>),
     Postgres(Arc<PostgresStore>),
+    /// PostgreSQL that was unreachable at start-up: connects on a later ping.
+    PostgresLazy(Arc<ReconnectingStore<PostgresStore>>),
 }
 
 impl StoreHandle {
@@ -56,13 +59,14 @@ impl StoreHandle {
         match self {
             StoreHandle::Sqlite(s) => s.clone(),
             StoreHandle::Postgres(s) => s.clone(),
+            StoreHandle::PostgresLazy(s) => s.clone(),
         }
     }
 
     pub fn kind(&self) -> &'static str {
         match self {
             StoreHandle::Sqlite(_) => "sqlite",
-            StoreHandle::Postgres(_) => "postgres",
+            StoreHandle::Postgres(_) | StoreHandle::PostgresLazy(_) => "postgres",
         }
     }
 
@@ -71,6 +75,11 @@ impl StoreHandle {
         match self {
             StoreHandle::Sqlite(s) => s.close().await,
             StoreHandle::Postgres(s) => s.close().await,
+            StoreHandle::PostgresLazy(s) => {
+                if let Some(s) = s.connected() {
+                    s.close().await
+                }
+            }
         }
     }
 }
@@ -88,12 +97,22 @@ pub async fn open_store(cfg: &Config) -> Result<StoreHandle, WiringError> {
             let store = SqliteStore::open(path).await.map_err(WiringError::Store)?;
             Ok(StoreHandle::Sqlite(Arc::new(store)))
         }
-        DatabaseTarget::Postgres(url) => {
-            let store = PostgresStore::connect(expose(url))
-                .await
-                .map_err(WiringError::Store)?;
-            Ok(StoreHandle::Postgres(Arc::new(store)))
-        }
+        DatabaseTarget::Postgres(url) => match PostgresStore::connect(expose(url)).await {
+            Ok(store) => Ok(StoreHandle::Postgres(Arc::new(store))),
+            // Start degraded (webhooks spool) and connect when the database is back.
+            Err(e) if e.is_transient() => {
+                warn!(error = %e, "postgres unreachable at start-up: starting degraded");
+                let url = secrecy::SecretString::from(expose(url).to_string());
+                Ok(StoreHandle::PostgresLazy(Arc::new(ReconnectingStore::new(
+                    "postgres",
+                    move || {
+                        let url = url.clone();
+                        Box::pin(async move { PostgresStore::connect(expose(&url)).await })
+                    },
+                ))))
+            }
+            Err(e) => Err(WiringError::Store(e)),
+        },
     }
 }
 
@@ -125,7 +144,13 @@ pub async fn wire(
     let runbooks = runbook_library(cfg)?;
     let store = open_store(cfg).await?;
     let seeded = match &cfg.seeds.file {
-        Some(file) => seed(store.store().as_ref(), file, clock.now()).await?,
+        Some(file) => match seed(store.store().as_ref(), file, clock.now()).await {
+            Err(WiringError::Store(e)) if e.is_transient() => {
+                warn!(error = %e, "seed patterns not added: the store is down (added at the next start)");
+                0
+            }
+            other => other?,
+        },
         None => 0,
     };
     let host_names = cfg.host_names();

@@ -33,12 +33,28 @@ pub struct StoreHealth {
     pub latency_ms: u64,
 }
 
+/// The on-disk spool webhook batches wait in while the store is unreachable.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SpoolHealth {
+    /// Webhook batches go to the spool (the store is down or the spool is draining).
+    pub degraded: bool,
+    /// Alerts waiting.
+    pub depth: usize,
+    /// Webhook notifications waiting.
+    pub batches: usize,
+    /// The most alerts it holds (`database.spool_max_alerts`); past it webhooks get 503.
+    pub capacity: usize,
+    /// Age of the oldest waiting notification.
+    pub oldest_age_seconds: Option<i64>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
     pub status: HealthStatus,
     pub version: String,
     pub store: StoreHealth,
     pub queue: QueueStats,
+    pub spool: SpoolHealth,
     pub uptime_seconds: i64,
     /// Fixes are verified against Prometheus.
     pub verification: bool,
@@ -48,37 +64,64 @@ pub struct Health {
     pub reasons: Vec<String>,
 }
 
-/// Health: `unhealthy` (503) when the store does not answer, `degraded` when it
-/// answers slowly or the queue backs up.
+/// Health: `degraded` while the store is unreachable (webhooks are spooled) or
+/// the spool is not yet drained, or the store answers slowly or the queue backs
+/// up; `unhealthy` (503) when alerts are refused (the store is down and the spool full).
 #[utoipa::path(get, path = "/health", tag = "system",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     let started = Instant::now();
-    let ping = tokio::time::timeout(Duration::from_secs(3), state.store.ping()).await;
+    let connected = if state.intake.is_degraded() {
+        // The recovery loop pings with backoff; don't wait on a dead database here.
+        state.intake.store_up()
+    } else {
+        let ping = tokio::time::timeout(Duration::from_secs(3), state.store.ping()).await;
+        let up = matches!(ping, Ok(Ok(())));
+        if !up {
+            // Spool from now on rather than make the next webhook wait for the store.
+            state.intake.mark_store_down();
+        }
+        up
+    };
     let latency = started.elapsed();
-    let connected = matches!(ping, Ok(Ok(())));
     metrics::database_connected(connected);
     let queue = state.queue.stats();
+    let stats = state.intake.stats();
+    let degraded = state.intake.is_degraded();
     let mut reasons = Vec::new();
-    let status = if !connected {
-        reasons.push("the store does not answer".to_string());
+    if !connected {
+        reasons.push("the store does not answer: webhook batches are spooled".to_string());
+    }
+    if stats.depth > 0 {
+        reasons.push(format!(
+            "{} of {} spooled alerts wait for the store",
+            stats.depth, stats.capacity
+        ));
+    }
+    let full = degraded && stats.depth >= stats.capacity;
+    if full {
+        reasons.push("the spool is full: webhooks are refused with 503".to_string());
+    }
+    if connected && latency > Duration::from_secs(1) {
+        reasons.push(format!("the store answered in {} ms", latency.as_millis()));
+    }
+    if queue.in_flight > 100 {
+        reasons.push(format!(
+            "{} batches are waiting to be handled",
+            queue.in_flight
+        ));
+    }
+    if degraded && reasons.is_empty() {
+        reasons.push("draining the spool".to_string());
+    }
+    let status = if full {
         HealthStatus::Unhealthy
+    } else if reasons.is_empty() {
+        HealthStatus::Healthy
     } else {
-        if latency > Duration::from_secs(1) {
-            reasons.push(format!("the store answered in {} ms", latency.as_millis()));
-        }
-        if queue.in_flight > 100 {
-            reasons.push(format!(
-                "{} batches are waiting to be handled",
-                queue.in_flight
-            ));
-        }
-        if reasons.is_empty() {
-            HealthStatus::Healthy
-        } else {
-            HealthStatus::Degraded
-        }
+        HealthStatus::Degraded
     };
+    let now = state.now();
     let body = Health {
         status,
         version: VERSION.to_string(),
@@ -88,7 +131,14 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
             latency_ms: latency.as_millis() as u64,
         },
         queue,
-        uptime_seconds: (state.now() - state.started_at).num_seconds(),
+        spool: SpoolHealth {
+            degraded,
+            depth: stats.depth,
+            batches: stats.batches,
+            capacity: stats.capacity,
+            oldest_age_seconds: stats.oldest.map(|t| (now - t).num_seconds().max(0)),
+        },
+        uptime_seconds: (now - state.started_at).num_seconds(),
         verification: state.config.verification_enabled(),
         dry_run: state.config.dry_run(),
         reasons,

@@ -1,8 +1,11 @@
 //! `POST /webhook/alertmanager` (alias `POST /webhook`): the Alertmanager receiver.
 //!
-//! The reply is 202 only after the store committed the batch; handling runs
-//! afterwards in a tracked background task. A failure to persist is 503, so
-//! Alertmanager retries; a payload Jarvis cannot read is 400 and is not retried.
+//! The reply is 202 only after the batch is durable: committed by the store, or,
+//! while the store is unreachable (degraded mode), synced to the on-disk spool
+//! that is drained into the store in order once it is back. Handling runs
+//! afterwards in a tracked background task. A failure to persist (including a
+//! full spool) is 503, so Alertmanager retries; a payload Jarvis cannot read is
+//! 400 and is not retried.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -10,6 +13,7 @@ use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 use jarvis_adapters::alertmanager::parse_webhook;
+use jarvis_adapters::spool::Accepted as Durable;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -33,9 +37,13 @@ pub struct AcceptedAlert {
 pub struct Accepted {
     /// Alerts in the notification.
     pub accepted: usize,
-    /// Alerts not seen before.
+    /// Alerts not seen before (0 when spooled: not known yet).
     pub new: usize,
+    /// Empty when spooled.
     pub alerts: Vec<AcceptedAlert>,
+    /// The store is unreachable: the batch is in the on-disk spool and is stored
+    /// (then handled) when the store is back.
+    pub spooled: bool,
 }
 
 async fn receive(
@@ -59,22 +67,33 @@ async fn receive(
         ApiError::BadRequest(e.to_string())
     })?;
     metrics::alerts_received(alerts.len());
+    let count = alerts.len();
     let raw = String::from_utf8_lossy(&body).into_owned();
-    let ingested = state
-        .pipeline
-        .ingest(alerts, Some(raw))
+    let accepted = state
+        .intake
+        .accept(&state.pipeline, alerts, raw)
         .await
         .map_err(|e| {
-            metrics::webhook_rejected("store");
+            metrics::webhook_rejected(if e.is_full() { "spool_full" } else { "store" });
             // Whatever the cause, a retry is what we want from Alertmanager.
-            match ApiError::pipeline("storing a webhook batch", e) {
-                e @ ApiError::Unavailable { .. } => e,
-                other => ApiError::Unavailable {
-                    doing: "storing a webhook batch",
-                    source: Box::new(other),
-                },
+            ApiError::Unavailable {
+                doing: "storing a webhook batch",
+                source: Box::new(e),
             }
         })?;
+    let ingested = match accepted {
+        Durable::Stored(ingested) => ingested,
+        Durable::Spooled { .. } => {
+            metrics::spool_depth(state.intake.stats().depth);
+            let reply = Accepted {
+                accepted: count,
+                new: 0,
+                alerts: Vec::new(),
+                spooled: true,
+            };
+            return Ok((StatusCode::ACCEPTED, Json(reply)));
+        }
+    };
     let reply = Accepted {
         accepted: ingested.len(),
         new: ingested.iter().filter(|i| i.new).count(),
@@ -86,6 +105,7 @@ async fn receive(
                 new: i.new,
             })
             .collect(),
+        spooled: false,
     };
     if reply.new > 0 {
         state.spawn_handling(ingested);
@@ -97,12 +117,12 @@ async fn receive(
 #[utoipa::path(post, path = "/webhook/alertmanager", tag = "webhook",
     request_body(content = Object, description = "Alertmanager webhook payload, version \"4\"", content_type = "application/json"),
     responses(
-        (status = 202, description = "Stored durably; handled in the background", body = Accepted),
+        (status = 202, description = "Stored durably (or spooled while the store is down); handled in the background", body = Accepted),
         (status = 400, description = "Malformed JSON or unsupported payload", body = ErrorBody),
         (status = 401, description = "Missing or wrong credentials", body = ErrorBody),
         (status = 403, description = "Not a loopback client and no password configured", body = ErrorBody),
         (status = 413, description = "Body larger than server.body_limit_bytes", body = ErrorBody),
-        (status = 503, description = "Could not be stored; retry", body = ErrorBody),
+        (status = 503, description = "Could not be stored or spooled (spool full); retry", body = ErrorBody),
     ),
     security(("basic" = [])))]
 pub async fn alertmanager(
@@ -116,7 +136,7 @@ pub async fn alertmanager(
 #[utoipa::path(post, path = "/webhook", tag = "webhook",
     request_body(content = Object, description = "Alertmanager webhook payload, version \"4\"", content_type = "application/json"),
     responses(
-        (status = 202, description = "Stored durably; handled in the background", body = Accepted),
+        (status = 202, description = "Stored durably (or spooled while the store is down); handled in the background", body = Accepted),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 503, body = ErrorBody),
     ),
