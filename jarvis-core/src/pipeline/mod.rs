@@ -12,8 +12,8 @@
 
 mod config;
 
-use std::collections::BTreeSet;
-use std::sync::{Arc, RwLock};
+use std::collections::{BTreeSet, HashSet};
+use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::{DateTime, Utc};
 use tracing::{Instrument, info, info_span, warn};
@@ -83,6 +83,24 @@ pub struct Handled {
 pub struct Pipeline {
     ports: Ports,
     policy: Arc<Policy>,
+    /// Incidents this process is working on. The store lease keeps other
+    /// processes out; this keeps a second task of the same process out.
+    active: Arc<Mutex<HashSet<IncidentId>>>,
+}
+
+/// Removes an incident from the active set when its handling ends, however it ends.
+struct ActiveGuard {
+    active: Arc<Mutex<HashSet<IncidentId>>>,
+    id: IncidentId,
+}
+
+impl Drop for ActiveGuard {
+    fn drop(&mut self) {
+        self.active
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.id);
+    }
 }
 
 type Res<T> = Result<T, PipelineError>;
@@ -92,6 +110,7 @@ impl Pipeline {
         Pipeline {
             ports,
             policy: Arc::new(policy),
+            active: Arc::default(),
         }
     }
 
@@ -184,6 +203,18 @@ impl Pipeline {
         let err = |source| PipelineError::Store {
             incident: id,
             source,
+        };
+        if !self
+            .active
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id)
+        {
+            return Ok(None);
+        }
+        let _active = ActiveGuard {
+            active: self.active.clone(),
+            id,
         };
         let now = self.now();
         let owner = &self.policy.owner;

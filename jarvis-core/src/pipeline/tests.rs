@@ -781,3 +781,24 @@ mod order {
         assert_eq!(handled[0].state, Resolved);
     }
 }
+
+#[tokio::test]
+async fn two_tasks_of_one_process_never_handle_the_same_incident() {
+    let w = Setup::default().build();
+    let ingested = w
+        .pipeline
+        .ingest(vec![container_down()], None)
+        .await
+        .unwrap();
+    let id = ingested[0].incident.unwrap();
+    // The lease is re-entrant for the same owner (a restarted process must
+    // reclaim its own incidents), so the in-process guard is what stops this.
+    let (a, b) = tokio::join!(w.pipeline.process(id), w.pipeline.process(id));
+    let handled: Vec<_> = [a.unwrap(), b.unwrap()].into_iter().flatten().collect();
+    assert_eq!(handled.len(), 1, "the second task stands back while the first works");
+    assert_eq!(w.executor.ran().len(), 1);
+    // Once the first is done, the incident can be looked at again (it is terminal now).
+    let again = w.pipeline.process(id).await.unwrap().unwrap();
+    assert_eq!(again.state, Resolved);
+    assert_eq!(w.executor.ran().len(), 1);
+}

@@ -15,6 +15,26 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// A future that is pending once, so concurrent tasks interleave as they would on real I/O.
+struct YieldOnce(bool);
+
+impl std::future::Future for YieldOnce {
+    type Output = ();
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.0 {
+            std::task::Poll::Ready(())
+        } else {
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    }
+}
+
 /// Returns scripted plans (or errors) in order; once the script is spent, empty plans.
 #[derive(Debug, Default)]
 pub struct ScriptedPlanner {
@@ -94,6 +114,8 @@ impl RecordingExecutor {
 #[async_trait]
 impl Executor for RecordingExecutor {
     async fn execute(&self, step: &ValidatedStep) -> Result<StepResult, ExecError> {
+        // A real executor waits on the network: let other tasks run meanwhile.
+        YieldOnce(false).await;
         let summary = step.step().action.summary();
         lock(&self.ran).push(summary.clone());
         let rules = lock(&self.rules);
