@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use jarvis_adapters::store::{PostgresStore, SqliteStore};
+use jarvis_core::domain::IngestBatch;
 use jarvis_core::ports::Store;
 use jarvis_core::testing::contract::{self, StoreFixture};
 use sqlx::Connection;
@@ -148,6 +149,295 @@ async fn postgres_spawned_deliveries_open_one_incident() {
     let fixture = PostgresFixture::new().await;
     let store = Arc::new(fixture.store.clone());
     let outcome = contract::catch_unwind(spawned_deliveries_open_one_incident(store)).await;
+    fixture.teardown().await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+// --- group commit: concurrent ingest shares transactions -----------------------------
+
+/// Runs `test` on a fresh fixture's store behind an `Arc`, tearing down even on panic.
+macro_rules! with_store {
+    ($fixture:expr, $test:expr) => {{
+        let fixture = $fixture;
+        let store = Arc::new(fixture.store.clone());
+        let outcome = contract::catch_unwind($test(store)).await;
+        fixture.teardown().await;
+        if let Err(panic) = outcome {
+            std::panic::resume_unwind(panic);
+        }
+    }};
+}
+
+/// 64 concurrent ingests of distinct batches all succeed, each with its own results.
+async fn concurrent_batches_get_their_own_results<S: Store + 'static>(store: Arc<S>) {
+    let batches: Vec<IngestBatch> = (0..64)
+        .map(|b| {
+            let alerts: Vec<_> = (0..1 + b % 5)
+                .map(|i| contract::firing("NginxDown", &format!("web{b}-{i}"), contract::at(0)))
+                .collect();
+            contract::batch(&alerts, contract::at(b as i64))
+        })
+        .collect();
+    let tasks: Vec<_> = batches
+        .iter()
+        .cloned()
+        .map(|batch| {
+            let store = store.clone();
+            tokio::spawn(async move { store.ingest(&batch).await })
+        })
+        .collect();
+    let mut alerts = std::collections::HashSet::new();
+    for (task, batch) in tasks.into_iter().zip(&batches) {
+        let ingested = task.await.expect("task").expect("ingest");
+        assert_eq!(ingested.len(), batch.items.len());
+        for (result, item) in ingested.iter().zip(&batch.items) {
+            assert!(result.new && result.incident.is_some(), "{result:?}");
+            assert!(alerts.insert(result.alert), "an alert answered twice");
+            let stored = store.alert(result.alert).await.expect("stored");
+            assert_eq!(
+                stored.alert, item.alert,
+                "the caller got another batch's alert"
+            );
+            let incident = store.incident(result.incident.unwrap()).await.unwrap();
+            assert_eq!(incident.fingerprint, item.alert.fingerprint);
+        }
+    }
+    assert_eq!(store.open_incidents().await.unwrap().len(), alerts.len());
+}
+
+/// One alert redelivered by 64 concurrent batches (each with an alert of its
+/// own) opens one incident, and exactly one caller sees it as new.
+async fn concurrent_redeliveries_open_one_incident<S: Store + 'static>(store: Arc<S>) {
+    let shared = contract::firing("DiskFull", "db1", contract::at(0));
+    let tasks: Vec<_> = (0..64)
+        .map(|b| {
+            let own = contract::firing("NginxDown", &format!("web{b}"), contract::at(0));
+            let batch = contract::batch(&[own, shared.clone(), shared.clone()], contract::at(b));
+            let store = store.clone();
+            tokio::spawn(async move { store.ingest(&batch).await })
+        })
+        .collect();
+    let mut shared_results = Vec::new();
+    for task in tasks {
+        let ingested = task.await.expect("task").expect("ingest");
+        assert!(ingested[0].new, "each batch's own alert is new");
+        assert!(!ingested[2].new, "a duplicate inside a batch is not new");
+        shared_results.extend(ingested[1..].iter().cloned());
+    }
+    assert_eq!(shared_results.iter().filter(|r| r.new).count(), 1);
+    assert!(
+        shared_results
+            .iter()
+            .all(|r| r.alert == shared_results[0].alert)
+    );
+    assert!(
+        shared_results
+            .iter()
+            .all(|r| r.incident == shared_results[0].incident)
+    );
+    assert_eq!(store.open_incidents().await.unwrap().len(), 65);
+}
+
+/// Among concurrent batches, one the database refuses fails alone.
+async fn a_bad_batch_fails_alone<S: Store + 'static>(
+    store: Arc<S>,
+    bad: jarvis_core::domain::Alert,
+) {
+    let tasks: Vec<_> = (0..32)
+        .map(|b| {
+            let alert = if b == 16 {
+                bad.clone()
+            } else {
+                contract::firing("NginxDown", &format!("web{b}"), contract::at(0))
+            };
+            let batch = contract::batch(&[alert], contract::at(b));
+            let store = store.clone();
+            tokio::spawn(async move { store.ingest(&batch).await })
+        })
+        .collect();
+    for (b, task) in tasks.into_iter().enumerate() {
+        let result = task.await.expect("task");
+        if b == 16 {
+            let error = result.expect_err("the bad batch fails");
+            assert!(!error.is_transient(), "{error:?}");
+        } else {
+            assert!(result.expect("good batches commit")[0].new);
+        }
+    }
+    assert_eq!(store.open_incidents().await.unwrap().len(), 31);
+}
+
+/// Callers dropped while they wait do not disturb the others.
+async fn cancelled_callers_do_not_disturb_others<S: Store + 'static>(store: Arc<S>) {
+    let tasks: Vec<_> = (0..48)
+        .map(|b| {
+            let batch = contract::batch(
+                &[contract::firing(
+                    "NginxDown",
+                    &format!("web{b}"),
+                    contract::at(0),
+                )],
+                contract::at(b),
+            );
+            let store = store.clone();
+            tokio::spawn(async move { store.ingest(&batch).await })
+        })
+        .collect();
+    for (b, task) in tasks.iter().enumerate() {
+        if b % 3 == 0 {
+            task.abort();
+        }
+    }
+    for (b, task) in tasks.into_iter().enumerate() {
+        match task.await {
+            Ok(result) => assert!(result.expect("ingest")[0].new),
+            Err(error) => assert!(b % 3 == 0 && error.is_cancelled(), "{error:?}"),
+        }
+    }
+    // Every batch ingests now (the cancelled ones may already be stored).
+    for b in 0..48 {
+        let batch = contract::batch(
+            &[contract::firing(
+                "NginxDown",
+                &format!("web{b}"),
+                contract::at(0),
+            )],
+            contract::at(b),
+        );
+        let ingested = store.ingest(&batch).await.expect("ingest");
+        if b % 3 != 0 {
+            assert!(!ingested[0].new, "an answered batch was stored");
+        }
+    }
+    assert_eq!(store.open_incidents().await.unwrap().len(), 48);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn sqlite_concurrent_batches_get_their_own_results() {
+    with_store!(
+        SqliteFixture::new().await,
+        concurrent_batches_get_their_own_results
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn postgres_concurrent_batches_get_their_own_results() {
+    with_store!(
+        PostgresFixture::new().await,
+        concurrent_batches_get_their_own_results
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn sqlite_concurrent_redeliveries_open_one_incident() {
+    with_store!(
+        SqliteFixture::new().await,
+        concurrent_redeliveries_open_one_incident
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn postgres_concurrent_redeliveries_open_one_incident() {
+    with_store!(
+        PostgresFixture::new().await,
+        concurrent_redeliveries_open_one_incident
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn sqlite_a_bad_batch_fails_alone() {
+    let fixture = SqliteFixture::new().await;
+    // SQLite accepts any text, so the test adds a constraint the bad batch breaks.
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", fixture.path.display()))
+        .await
+        .expect("connect");
+    sqlx::query(
+        "CREATE TRIGGER no_poison BEFORE INSERT ON alerts WHEN NEW.alert_name = 'Poison' \
+         BEGIN SELECT RAISE(ABORT, 'poisoned alert'); END",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("create trigger");
+    let _ = conn.close().await;
+    let bad = contract::firing("Poison", "web16", contract::at(0));
+    with_store!(fixture, |store| a_bad_batch_fails_alone(store, bad));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn postgres_a_bad_batch_fails_alone() {
+    // PostgreSQL text cannot hold a NUL character.
+    let bad = contract::firing("Nginx\0Down", "web16", contract::at(0));
+    with_store!(PostgresFixture::new().await, |store| {
+        a_bad_batch_fails_alone(store, bad)
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn sqlite_cancelled_callers_do_not_disturb_others() {
+    with_store!(
+        SqliteFixture::new().await,
+        cancelled_callers_do_not_disturb_others
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn postgres_cancelled_callers_do_not_disturb_others() {
+    with_store!(
+        PostgresFixture::new().await,
+        cancelled_callers_do_not_disturb_others
+    );
+}
+
+/// `close` commits what was already queued; later ingests are refused as transient.
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn sqlite_close_commits_queued_ingests() {
+    let fixture = SqliteFixture::new().await;
+    let store = Arc::new(fixture.store.clone());
+    let batches: Vec<IngestBatch> = (0..64)
+        .map(|b| {
+            contract::batch(
+                &[contract::firing(
+                    "NginxDown",
+                    &format!("web{b}"),
+                    contract::at(0),
+                )],
+                contract::at(b),
+            )
+        })
+        .collect();
+    let tasks: Vec<_> = batches
+        .iter()
+        .cloned()
+        .map(|batch| {
+            let store = store.clone();
+            tokio::spawn(async move { store.ingest(&batch).await })
+        })
+        .collect();
+    tokio::task::yield_now().await;
+    store.close().await;
+    let mut acknowledged = Vec::new();
+    for (task, batch) in tasks.into_iter().zip(&batches) {
+        match task.await.expect("task") {
+            Ok(ingested) => acknowledged.push((batch, ingested[0].alert)),
+            Err(error) => assert!(error.is_transient(), "{error:?}"),
+        }
+    }
+    let late = store.ingest(&batches[0]).await.expect_err("closed");
+    assert!(late.is_transient(), "{late:?}");
+    let reopened = SqliteStore::open(&fixture.path).await.expect("reopen");
+    let outcome = contract::catch_unwind(async {
+        for (batch, alert) in &acknowledged {
+            let stored = reopened
+                .alert(*alert)
+                .await
+                .expect("an acknowledged alert is stored");
+            assert_eq!(stored.alert, batch.items[0].alert);
+        }
+    })
+    .await;
+    reopened.close().await;
     fixture.teardown().await;
     if let Err(panic) = outcome {
         std::panic::resume_unwind(panic);

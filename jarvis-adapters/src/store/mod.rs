@@ -4,8 +4,10 @@
 //! directory); [`PostgresStore`] lets several replicas share one database.
 //! Both run the embedded migrations in `migrations/{sqlite,postgres}` when
 //! opened, share one implementation ([`sql`]) and one row mapping ([`rows`]),
-//! and pass the contract suite in `jarvis_core::testing::contract`.
+//! commit concurrent `ingest` calls together ([`group`]), and pass the
+//! contract suite in `jarvis_core::testing::contract`.
 
+mod group;
 mod postgres;
 mod rows;
 mod sql;

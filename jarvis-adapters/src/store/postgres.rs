@@ -7,6 +7,7 @@ use jarvis_core::domain::*;
 use jarvis_core::error::StoreError;
 use sqlx::postgres::{PgPool, PgPoolOptions, Postgres};
 
+use super::group::GroupWriter;
 use super::rows::*;
 use super::sql::{impl_sql_store, incident_not_found, sql_limit};
 
@@ -18,6 +19,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgre
 #[derive(Clone, Debug)]
 pub struct PostgresStore {
     pub(super) pool: PgPool,
+    writer: GroupWriter,
 }
 
 impl PostgresStore {
@@ -33,20 +35,30 @@ impl PostgresStore {
             .run(&pool)
             .await
             .map_err(|e| migrate_err("migrating the postgres store", e))?;
-        Ok(PostgresStore { pool })
+        let writer = GroupWriter::spawn(pool.clone());
+        Ok(PostgresStore { pool, writer })
     }
 
-    /// Closes every connection; later calls fail as unavailable.
+    /// Commits the alerts already queued for ingest, then closes every
+    /// connection; later calls fail as unavailable.
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
+    }
+
+    async fn begin(
+        pool: &PgPool,
+        doing: &'static str,
+    ) -> Result<sqlx::Transaction<'static, Postgres>, StoreError> {
+        pool.begin().await.map_err(db_err(doing))
     }
 
     async fn begin_write(
         &self,
         doing: &'static str,
     ) -> Result<sqlx::Transaction<'static, Postgres>, StoreError> {
-        self.pool.begin().await.map_err(db_err(doing))
+        Self::begin(&self.pool, doing).await
     }
 }
 
-impl_sql_store!(PostgresStore, for_update = " FOR UPDATE");
+impl_sql_store!(PostgresStore, pool = PgPool, for_update = " FOR UPDATE");

@@ -3,13 +3,114 @@
 //! Both schemas have the same tables, columns and encodings, and every
 //! statement here is valid in both SQLite and PostgreSQL (`$n` placeholders,
 //! `ON CONFLICT`, `RETURNING`). What differs is supplied by the store type:
-//! `self.pool`, `self.begin_write(doing)` (SQLite takes the write lock up
-//! front with `BEGIN IMMEDIATE`), and a row-lock suffix for reads that decide
-//! a write (`FOR UPDATE` on PostgreSQL, nothing on SQLite, whose write
-//! transactions are already exclusive).
+//! `self.pool`, `Store::begin(pool, doing)` behind `self.begin_write(doing)`
+//! (SQLite takes the write lock up front with `BEGIN IMMEDIATE`), and a
+//! row-lock suffix for reads that decide a write (`FOR UPDATE` on PostgreSQL,
+//! nothing on SQLite, whose write transactions are already exclusive).
+//!
+//! `ingest` goes through the store's [`GroupWriter`](super::group::GroupWriter),
+//! which commits concurrent batches together; the group transaction is the
+//! pool's [`GroupCommit`](super::group::GroupCommit) implementation below.
 
 macro_rules! impl_sql_store {
-    ($store:ty, for_update = $for_update:literal) => {
+    ($store:ty, pool = $pool:ty, for_update = $for_update:literal) => {
+        impl $crate::store::group::GroupCommit for $pool {
+            async fn commit(
+                &self,
+                plans: &[&$crate::store::sql::IngestPlan],
+            ) -> Result<$crate::store::group::GroupResults, StoreError> {
+                use $crate::store::sql::{self as sql, GroupRow, INGEST_CHUNK};
+                const DOING: &str = "ingesting alerts";
+                let group = sql::IngestGroup::new(plans);
+                let mut inserted = std::collections::HashSet::new();
+                let mut existing = std::collections::HashMap::new();
+
+                let mut tx = <$store>::begin(self, DOING).await?;
+                // Insert-or-ignore on (fingerprint, startsAt, status): RETURNING names
+                // the rows this transaction created; the rest were already stored.
+                for chunk in group.rows.chunks(INGEST_CHUNK) {
+                    let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(
+                        sql::insert_alerts_sql(chunk.len()),
+                    ));
+                    for GroupRow { plan, row, .. } in chunk {
+                        query = query
+                            .bind(row.id.as_str())
+                            .bind(row.fingerprint.as_str())
+                            .bind(row.starts_at.as_str())
+                            .bind(row.status)
+                            .bind(row.alert_name.as_str())
+                            .bind(row.key_alert_name.as_str())
+                            .bind(row.key_target.as_str())
+                            .bind(row.alert.as_str())
+                            .bind(plan.delivery.as_str())
+                            .bind(plan.received_at.as_str())
+                            .bind(row.incident.as_deref());
+                    }
+                    let ids: Vec<String> =
+                        query.fetch_all(&mut *tx).await.map_err(db_err(DOING))?;
+                    inserted.extend(ids);
+                }
+                let known: Vec<&GroupRow<'_>> =
+                    group.rows.iter().filter(|g| !inserted.contains(&g.row.id)).collect();
+                for chunk in known.chunks(INGEST_CHUNK) {
+                    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql::select_alerts_sql(
+                        chunk.len(),
+                    )));
+                    for GroupRow { row, .. } in chunk {
+                        query = query
+                            .bind(row.fingerprint.as_str())
+                            .bind(row.starts_at.as_str())
+                            .bind(row.status);
+                    }
+                    let rows: Vec<(String, String, String, String, Option<String>)> =
+                        query.fetch_all(&mut *tx).await.map_err(db_err(DOING))?;
+                    for (fingerprint, starts_at, status, id, incident) in rows {
+                        existing.insert((fingerprint, starts_at, status), (id, incident));
+                    }
+                }
+                let opened: Vec<&GroupRow<'_>> = group
+                    .rows
+                    .iter()
+                    .filter(|g| g.row.incident.is_some() && inserted.contains(&g.row.id))
+                    .collect();
+                for chunk in opened.chunks(INGEST_CHUNK) {
+                    let mut query = sqlx::query(sqlx::AssertSqlSafe(
+                        sql::insert_incidents_sql(chunk.len()),
+                    ));
+                    for GroupRow { plan, row, .. } in chunk {
+                        query = query
+                            .bind(row.incident.as_deref())
+                            .bind(row.id.as_str())
+                            .bind(row.fingerprint.as_str())
+                            .bind(row.alert_name.as_str())
+                            .bind(row.key_alert_name.as_str())
+                            .bind(row.key_target.as_str())
+                            .bind(row.labels.as_str())
+                            .bind(plan.received_at.as_str());
+                    }
+                    query.execute(&mut *tx).await.map_err(db_err(DOING))?;
+                }
+                // A delivery is stored by the batches that brought something new.
+                let deliveries = group.deliveries(&inserted);
+                for chunk in deliveries.chunks(INGEST_CHUNK) {
+                    let mut query = sqlx::query(sqlx::AssertSqlSafe(
+                        sql::insert_deliveries_sql(chunk.len()),
+                    ));
+                    for plan in chunk {
+                        query = query
+                            .bind(plan.delivery.as_str())
+                            .bind(plan.received_at.as_str())
+                            .bind(plan.raw.as_deref());
+                    }
+                    query.execute(&mut *tx).await.map_err(db_err(DOING))?;
+                }
+                tx.commit().await.map_err(db_err(DOING))?;
+                Ok((0..plans.len())
+                    .map(|p| group.outcome(p, &inserted, &existing))
+                    .collect())
+            }
+        }
+
         #[async_trait::async_trait]
         impl jarvis_core::ports::Store for $store {
             async fn ping(&self) -> Result<(), StoreError> {
@@ -22,88 +123,8 @@ macro_rules! impl_sql_store {
 
             #[tracing::instrument(skip_all, fields(alerts = batch.items.len()))]
             async fn ingest(&self, batch: &IngestBatch) -> Result<Vec<Ingested>, StoreError> {
-                const DOING: &str = "ingesting alerts";
                 let plan = $crate::store::sql::IngestPlan::new(batch)?;
-                let mut inserted = std::collections::HashSet::new();
-                let mut existing = std::collections::HashMap::new();
-
-                let mut tx = self.begin_write(DOING).await?;
-                // Insert-or-ignore on (fingerprint, startsAt, status): RETURNING names
-                // the rows this transaction created; the rest were already stored.
-                for chunk in plan.rows.chunks($crate::store::sql::INGEST_CHUNK) {
-                    let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe($crate::store::sql::insert_alerts_sql(
-                        chunk.len(),
-                    )))
-                    .bind(plan.delivery.as_str())
-                    .bind(plan.received_at.as_str());
-                    for row in chunk {
-                        query = query
-                            .bind(row.id.as_str())
-                            .bind(row.fingerprint)
-                            .bind(row.starts_at.as_str())
-                            .bind(row.status)
-                            .bind(row.alert_name)
-                            .bind(row.key_alert_name)
-                            .bind(row.key_target)
-                            .bind(row.alert.as_str())
-                            .bind(row.incident.as_deref());
-                    }
-                    let ids: Vec<String> =
-                        query.fetch_all(&mut *tx).await.map_err(db_err(DOING))?;
-                    inserted.extend(ids);
-                }
-                let known: Vec<&$crate::store::sql::AlertInsert> =
-                    plan.rows.iter().filter(|r| !inserted.contains(&r.id)).collect();
-                for chunk in known.chunks($crate::store::sql::INGEST_CHUNK) {
-                    let mut query =
-                        sqlx::query_as(sqlx::AssertSqlSafe($crate::store::sql::select_alerts_sql(chunk.len())));
-                    for row in chunk {
-                        query = query
-                            .bind(row.fingerprint)
-                            .bind(row.starts_at.as_str())
-                            .bind(row.status);
-                    }
-                    let rows: Vec<(String, String, String, String, Option<String>)> =
-                        query.fetch_all(&mut *tx).await.map_err(db_err(DOING))?;
-                    for (fingerprint, starts_at, status, id, incident) in rows {
-                        existing.insert((fingerprint, starts_at, status), (id, incident));
-                    }
-                }
-                let opened: Vec<&$crate::store::sql::AlertInsert> = plan
-                    .rows
-                    .iter()
-                    .filter(|r| r.incident.is_some() && inserted.contains(&r.id))
-                    .collect();
-                for chunk in opened.chunks($crate::store::sql::INGEST_CHUNK) {
-                    let mut query = sqlx::query(sqlx::AssertSqlSafe($crate::store::sql::insert_incidents_sql(
-                        chunk.len(),
-                    )))
-                    .bind(plan.received_at.as_str());
-                    for row in chunk {
-                        query = query
-                            .bind(row.incident.as_deref())
-                            .bind(row.id.as_str())
-                            .bind(row.fingerprint)
-                            .bind(row.alert_name)
-                            .bind(row.key_alert_name)
-                            .bind(row.key_target)
-                            .bind(row.labels.as_str());
-                    }
-                    query.execute(&mut *tx).await.map_err(db_err(DOING))?;
-                }
-                if !inserted.is_empty() {
-                    sqlx::query(
-                        "INSERT INTO deliveries (id, received_at, raw) VALUES ($1, $2, $3)",
-                    )
-                    .bind(plan.delivery.as_str())
-                    .bind(plan.received_at.as_str())
-                    .bind(batch.raw.as_deref())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err(DOING))?;
-                }
-                tx.commit().await.map_err(db_err(DOING))?;
-                plan.outcome(&inserted, &existing)
+                self.writer.ingest(plan).await
             }
 
             async fn alert(&self, id: AlertId) -> Result<StoredAlert, StoreError> {
@@ -1013,7 +1034,7 @@ macro_rules! impl_sql_store {
 
 pub(crate) use impl_sql_store;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use jarvis_core::domain::{AlertId, IncidentId, IngestBatch, Ingested};
 use jarvis_core::error::StoreError;
@@ -1025,35 +1046,41 @@ use super::rows::{to_json, ts};
 pub(crate) const INGEST_CHUNK: usize = 200;
 
 /// One distinct alert of a batch, encoded for insertion.
-pub(crate) struct AlertInsert<'a> {
+pub(crate) struct AlertInsert {
     pub id: String,
-    pub fingerprint: &'a str,
+    pub fingerprint: String,
     pub starts_at: String,
     pub status: &'static str,
-    pub alert_name: &'a str,
-    pub key_alert_name: &'a str,
-    pub key_target: &'a str,
+    pub alert_name: String,
+    pub key_alert_name: String,
+    pub key_target: String,
     pub alert: String,
     /// The incident a firing alert opens if it is new.
     pub incident: Option<String>,
     pub labels: String,
 }
 
-/// A batch prepared for `ingest`: distinct alerts in key order (so racing
-/// transactions lock rows in the same order and cannot deadlock), and where
-/// each item of the batch landed.
-pub(crate) struct IngestPlan<'a> {
-    pub rows: Vec<AlertInsert<'a>>,
+impl AlertInsert {
+    fn key(&self) -> (&str, &str, &str) {
+        (&self.fingerprint, &self.starts_at, self.status)
+    }
+}
+
+/// A batch prepared for `ingest`, owning everything the writer needs: its
+/// distinct alerts in key order, and where each item of the batch landed.
+pub(crate) struct IngestPlan {
+    pub rows: Vec<AlertInsert>,
     /// Per batch item: its row, and whether it is that row's first mention.
     slots: Vec<(usize, bool)>,
     pub received_at: String,
     pub delivery: String,
+    pub raw: Option<String>,
 }
 
 type AlertKey = (String, String, String);
 
-impl<'a> IngestPlan<'a> {
-    pub fn new(batch: &'a IngestBatch) -> Result<Self, StoreError> {
+impl IngestPlan {
+    pub fn new(batch: &IngestBatch) -> Result<Self, StoreError> {
         let mut order: Vec<usize> = (0..batch.items.len()).collect();
         let key = |i: usize| {
             let alert = &batch.items[i].alert;
@@ -1064,7 +1091,7 @@ impl<'a> IngestPlan<'a> {
             )
         };
         order.sort_by_key(|&i| key(i));
-        let mut rows: Vec<AlertInsert<'a>> = Vec::with_capacity(order.len());
+        let mut rows: Vec<AlertInsert> = Vec::with_capacity(order.len());
         let mut slots = vec![(0, false); order.len()];
         for i in order {
             let item = &batch.items[i];
@@ -1081,12 +1108,12 @@ impl<'a> IngestPlan<'a> {
             slots[i] = (rows.len(), true);
             rows.push(AlertInsert {
                 id: AlertId::new().to_string(),
-                fingerprint: alert.fingerprint.as_str(),
+                fingerprint: alert.fingerprint.as_str().to_string(),
                 starts_at,
                 status: alert.status.as_str(),
-                alert_name: alert.name(),
-                key_alert_name: &item.key.alert_name,
-                key_target: &item.key.target,
+                alert_name: alert.name().to_string(),
+                key_alert_name: item.key.alert_name.clone(),
+                key_target: item.key.target.clone(),
                 alert: to_json(alert, "alert")?,
                 incident: alert.is_firing().then(|| IncidentId::new().to_string()),
                 labels: to_json(&alert.labels, "labels")?,
@@ -1097,12 +1124,75 @@ impl<'a> IngestPlan<'a> {
             slots,
             received_at: ts(batch.received_at),
             delivery: uuid::Uuid::now_v7().to_string(),
+            raw: batch.raw.clone(),
         })
     }
+}
 
-    /// What happened to each item, in batch order.
+/// One distinct alert of a group and the plan that inserts it if it is new:
+/// the first plan of the group that mentions it, as if the plans were
+/// committed one after another.
+pub(crate) struct GroupRow<'p> {
+    pub owner: usize,
+    pub plan: &'p IngestPlan,
+    pub row: &'p AlertInsert,
+}
+
+/// Plans committed together: their distinct alerts in key order (so racing
+/// transactions lock rows in the same order and cannot deadlock), and for
+/// each plan's row, the group row it became.
+pub(crate) struct IngestGroup<'p> {
+    pub rows: Vec<GroupRow<'p>>,
+    plans: Vec<&'p IngestPlan>,
+    links: Vec<Vec<usize>>,
+}
+
+impl<'p> IngestGroup<'p> {
+    pub fn new(plans: &[&'p IngestPlan]) -> Self {
+        let mut first: BTreeMap<(&'p str, &'p str, &'p str), (usize, usize)> = BTreeMap::new();
+        for (p, plan) in plans.iter().enumerate() {
+            for (r, row) in plan.rows.iter().enumerate() {
+                first.entry(row.key()).or_insert((p, r));
+            }
+        }
+        let index: HashMap<(&str, &str, &str), usize> =
+            first.keys().enumerate().map(|(g, &key)| (key, g)).collect();
+        let links = plans
+            .iter()
+            .map(|plan| plan.rows.iter().map(|row| index[&row.key()]).collect())
+            .collect();
+        let rows = first
+            .into_values()
+            .map(|(p, r)| GroupRow {
+                owner: p,
+                plan: plans[p],
+                row: &plans[p].rows[r],
+            })
+            .collect();
+        IngestGroup {
+            rows,
+            plans: plans.to_vec(),
+            links,
+        }
+    }
+
+    /// The plans that inserted at least one alert: each stores its delivery.
+    pub fn deliveries(&self, inserted: &HashSet<String>) -> Vec<&'p IngestPlan> {
+        let mut owners: Vec<(usize, &'p IngestPlan)> = self
+            .rows
+            .iter()
+            .filter(|g| inserted.contains(&g.row.id))
+            .map(|g| (g.owner, g.plan))
+            .collect();
+        owners.sort_by_key(|&(p, _)| p);
+        owners.dedup_by_key(|&mut (p, _)| p);
+        owners.into_iter().map(|(_, plan)| plan).collect()
+    }
+
+    /// What happened to each item of plan `p`, in batch order.
     pub fn outcome(
         &self,
+        p: usize,
         inserted: &HashSet<String>,
         existing: &HashMap<AlertKey, (String, Option<String>)>,
     ) -> Result<Vec<Ingested>, StoreError> {
@@ -1110,67 +1200,53 @@ impl<'a> IngestPlan<'a> {
             s.parse()
                 .map_err(|e| StoreError::Corrupt(format!("bad id {s:?}: {e}")))
         };
-        self.slots
-            .iter()
-            .map(|&(index, first)| {
-                let row = &self.rows[index];
-                if inserted.contains(&row.id) {
-                    return Ok(Ingested {
-                        alert: AlertId(parse(&row.id)?),
-                        new: first,
-                        incident: row
-                            .incident
-                            .as_deref()
-                            .map(parse)
-                            .transpose()?
-                            .map(IncidentId),
-                    });
-                }
-                let key = (
-                    row.fingerprint.to_string(),
-                    row.starts_at.clone(),
-                    row.status.to_string(),
-                );
-                let (id, incident) = existing.get(&key).ok_or_else(|| {
-                    StoreError::Corrupt(format!(
-                        "alert {} at {} was neither inserted nor found",
-                        row.fingerprint, row.starts_at
-                    ))
-                })?;
-                Ok(Ingested {
-                    alert: AlertId(parse(id)?),
-                    new: false,
-                    incident: incident.as_deref().map(parse).transpose()?.map(IncidentId),
-                })
-            })
-            .collect()
+        let links = &self.links[p];
+        let slots = &self.plans[p].slots;
+        let mut out = Vec::with_capacity(slots.len());
+        for &(index, first) in slots {
+            let group = &self.rows[links[index]];
+            let row = group.row;
+            if inserted.contains(&row.id) {
+                out.push(Ingested {
+                    alert: AlertId(parse(&row.id)?),
+                    new: first && group.owner == p,
+                    incident: row
+                        .incident
+                        .as_deref()
+                        .map(parse)
+                        .transpose()?
+                        .map(IncidentId),
+                });
+                continue;
+            }
+            let key = (
+                row.fingerprint.clone(),
+                row.starts_at.clone(),
+                row.status.to_string(),
+            );
+            let (id, incident) = existing.get(&key).ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "alert {} at {} was neither inserted nor found",
+                    row.fingerprint, row.starts_at
+                ))
+            })?;
+            out.push(Ingested {
+                alert: AlertId(parse(id)?),
+                new: false,
+                incident: incident.as_deref().map(parse).transpose()?.map(IncidentId),
+            });
+        }
+        Ok(out)
     }
 }
 
-/// `$1` = delivery id, `$2` = received at, then nine values per alert.
+/// Eleven values per alert, in column order.
 pub(crate) fn insert_alerts_sql(rows: usize) -> String {
-    let values: Vec<String> = (0..rows)
-        .map(|r| {
-            let p = |k: usize| format!("${}", 3 + r * 9 + k);
-            format!(
-                "({}, {}, {}, {}, {}, {}, {}, {}, $1, $2, {})",
-                p(0),
-                p(1),
-                p(2),
-                p(3),
-                p(4),
-                p(5),
-                p(6),
-                p(7),
-                p(8)
-            )
-        })
-        .collect();
     format!(
         "INSERT INTO alerts (id, fingerprint, starts_at, status, alert_name, key_alert_name, \
          key_target, alert, delivery_id, received_at, incident_id) VALUES {} \
          ON CONFLICT (fingerprint, starts_at, status) DO NOTHING RETURNING id",
-        values.join(", ")
+        values(rows, 11, |p| p.join(", "))
     )
 }
 
@@ -1192,28 +1268,37 @@ pub(crate) fn select_alerts_sql(rows: usize) -> String {
     )
 }
 
-/// `$1` = received at (created and updated), then seven values per incident.
+/// Eight values per incident; the eighth (received at) is both created and updated.
 pub(crate) fn insert_incidents_sql(rows: usize) -> String {
-    let values: Vec<String> = (0..rows)
-        .map(|r| {
-            let p = |k: usize| format!("${}", 2 + r * 7 + k);
-            format!(
-                "({}, {}, {}, {}, {}, {}, {}, 'received', '', 0, $1, $1)",
-                p(0),
-                p(1),
-                p(2),
-                p(3),
-                p(4),
-                p(5),
-                p(6)
-            )
-        })
-        .collect();
     format!(
         "INSERT INTO incidents (id, alert_id, fingerprint, alert_name, key_alert_name, \
-         key_target, labels, state, reason, attempts, created_at, updated_at) VALUES {}",
-        values.join(", ")
+         key_target, labels, created_at, updated_at, state, reason, attempts) VALUES {}",
+        values(rows, 8, |p| format!(
+            "{}, {}, 'received', '', 0",
+            p.join(", "),
+            p[7]
+        ))
     )
+}
+
+/// Three values per delivery: id, received at, raw payload.
+pub(crate) fn insert_deliveries_sql(rows: usize) -> String {
+    format!(
+        "INSERT INTO deliveries (id, received_at, raw) VALUES {}",
+        values(rows, 3, |p| p.join(", "))
+    )
+}
+
+/// `(…), (…)`: `rows` tuples of `width` consecutive placeholders from `$1`,
+/// each written by `tuple`.
+fn values(rows: usize, width: usize, tuple: impl Fn(&[String]) -> String) -> String {
+    (0..rows)
+        .map(|r| {
+            let params: Vec<String> = (1..=width).map(|k| format!("${}", r * width + k)).collect();
+            format!("({})", tuple(&params))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub(crate) fn incident_not_found(id: IncidentId) -> StoreError {

@@ -12,6 +12,7 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 
+use super::group::GroupWriter;
 use super::rows::*;
 use super::sql::{impl_sql_store, incident_not_found, sql_limit};
 
@@ -24,10 +25,13 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 ///
 /// `FULL` makes every commit durable (the WAL is synced) before `ingest`
 /// returns, so an acknowledged webhook survives a power cut, not only a crash;
-/// `NORMAL` in WAL mode may lose the last commits on power loss.
+/// `NORMAL` in WAL mode may lose the last commits on power loss. Concurrent
+/// `ingest` calls share commits (see [`super::group`]), so one fsync
+/// acknowledges every webhook that arrived while the previous one ran.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     pub(super) pool: SqlitePool,
+    writer: GroupWriter,
 }
 
 impl SqliteStore {
@@ -70,25 +74,34 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(|e| migrate_err("migrating the sqlite store", e))?;
-        Ok(SqliteStore { pool })
+        let writer = GroupWriter::spawn(pool.clone());
+        Ok(SqliteStore { pool, writer })
     }
 
-    /// Closes every connection (checkpointing the WAL); later calls fail as unavailable.
+    /// Commits the alerts already queued for ingest, then closes every
+    /// connection (checkpointing the WAL); later calls fail as unavailable.
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 
     /// A write transaction that holds SQLite's write lock from its first statement,
     /// so read-then-write sequences cannot interleave with another writer.
+    async fn begin(
+        pool: &SqlitePool,
+        doing: &'static str,
+    ) -> Result<sqlx::Transaction<'static, Sqlite>, StoreError> {
+        pool.begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_err(doing))
+    }
+
     async fn begin_write(
         &self,
         doing: &'static str,
     ) -> Result<sqlx::Transaction<'static, Sqlite>, StoreError> {
-        self.pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(db_err(doing))
+        Self::begin(&self.pool, doing).await
     }
 }
 
-impl_sql_store!(SqliteStore, for_update = "");
+impl_sql_store!(SqliteStore, pool = SqlitePool, for_update = "");

@@ -1,9 +1,12 @@
-//! Store internals the contract cannot see: SQLite settings and schema guards.
+//! Store internals the contract cannot see: SQLite settings, schema guards,
+//! and group commit driven with known groups (which concurrency cannot promise).
 
 use jarvis_core::ports::Store;
 use jarvis_core::testing::contract;
 
-use super::SqliteStore;
+use super::group::{self, GroupCommit, Job};
+use super::sql::IngestPlan;
+use super::{PostgresStore, SqliteStore};
 
 async fn temp_store() -> (SqliteStore, std::path::PathBuf) {
     let path = std::env::temp_dir().join(format!(
@@ -91,4 +94,370 @@ async fn the_raw_payload_is_kept_once_per_delivery() {
         .unwrap();
     remove(store, path).await;
     assert_eq!(raws, vec![batch.raw], "a pure redelivery stores no payload");
+}
+
+// --- group commit on known groups --------------------------------------------------
+
+use jarvis_core::domain::{Alert, IngestBatch, Ingested};
+use jarvis_core::error::StoreError;
+use sqlx::Connection;
+
+async fn temp_postgres() -> (PostgresStore, String) {
+    let admin_url = std::env::var("JARVIS_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
+    let database = format!("jarvis_unit_{}", uuid::Uuid::now_v7().simple());
+    let mut admin = sqlx::PgConnection::connect(&admin_url)
+        .await
+        .expect("PostgreSQL on 127.0.0.1:5432 is required");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {database}")))
+        .execute(&mut admin)
+        .await
+        .expect("create database");
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url.as_str(), |(b, _)| b);
+    let store = PostgresStore::connect(&format!("{base}/{database}"))
+        .await
+        .expect("connect");
+    (store, database)
+}
+
+async fn drop_postgres(store: PostgresStore, database: String) {
+    store.close().await;
+    let admin_url = std::env::var("JARVIS_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
+    let mut admin = sqlx::PgConnection::connect(&admin_url)
+        .await
+        .expect("admin");
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {database} WITH (FORCE)"
+    )))
+    .execute(&mut admin)
+    .await
+    .expect("drop database");
+}
+
+/// Commits `batches` as ONE group through the writer's own group logic
+/// (fallback included) and returns each caller's answer.
+async fn commit_group<C: GroupCommit>(
+    committer: &C,
+    batches: &[IngestBatch],
+) -> Vec<Result<Vec<Ingested>, StoreError>> {
+    let (jobs, answers): (Vec<Job>, Vec<_>) = batches
+        .iter()
+        .map(|b| Job::new(IngestPlan::new(b).expect("plan")))
+        .unzip();
+    group::commit(committer, jobs).await;
+    let mut results = Vec::new();
+    for answer in answers {
+        results.push(answer.await.expect("every caller is answered"));
+    }
+    results
+}
+
+async fn count<C: Store>(store: &C, pool_count: impl AsyncFnOnce() -> i64) -> (usize, i64) {
+    (
+        store.open_incidents().await.unwrap().len(),
+        pool_count().await,
+    )
+}
+
+/// Redeliveries across the batches of one group: the first mention is new and
+/// opens the incident, later ones (and duplicates inside a batch) join it.
+async fn group_redeliveries<S: Store, C: GroupCommit>(
+    store: &S,
+    committer: &C,
+    deliveries: impl AsyncFnOnce() -> i64,
+) {
+    let a = contract::firing("NginxDown", "web1", contract::at(0));
+    let b = contract::firing("DiskFull", "db1", contract::at(0));
+    let batches = [
+        contract::batch(std::slice::from_ref(&a), contract::at(1)),
+        contract::batch(&[b.clone(), a.clone()], contract::at(2)),
+        contract::batch(std::slice::from_ref(&a), contract::at(3)),
+        contract::batch(&[b.clone(), b.clone()], contract::at(4)),
+    ];
+    let results: Vec<Vec<Ingested>> = commit_group(committer, &batches)
+        .await
+        .into_iter()
+        .map(|r| r.expect("ingest"))
+        .collect();
+    let first_a = results[0][0].clone();
+    let first_b = results[1][0].clone();
+    assert!(first_a.new && first_a.incident.is_some(), "{results:?}");
+    assert!(first_b.new && first_b.incident.is_some(), "{results:?}");
+    let again_a = Ingested {
+        new: false,
+        ..first_a.clone()
+    };
+    let again_b = Ingested {
+        new: false,
+        ..first_b.clone()
+    };
+    assert_eq!(results[1], vec![first_b.clone(), again_a.clone()]);
+    assert_eq!(results[2], vec![again_a]);
+    assert_eq!(results[3], vec![again_b.clone(), again_b]);
+    let flat: Vec<&Ingested> = results.iter().flatten().collect();
+    assert_eq!(flat.iter().filter(|r| r.new).count(), 2, "{results:?}");
+    assert_eq!(
+        count(store, deliveries).await,
+        (2, 2),
+        "incidents, deliveries"
+    );
+}
+
+/// One batch the database refuses does not fail the rest of its group.
+async fn group_survives_a_bad_batch<S: Store, C: GroupCommit>(
+    store: &S,
+    committer: &C,
+    bad: Alert,
+) {
+    let good: Vec<IngestBatch> = (0..3)
+        .map(|i| {
+            contract::batch(
+                &[contract::firing(
+                    "NginxDown",
+                    &format!("web{i}"),
+                    contract::at(0),
+                )],
+                contract::at(i),
+            )
+        })
+        .collect();
+    let batches = [
+        good[0].clone(),
+        contract::batch(&[bad], contract::at(5)),
+        good[1].clone(),
+        good[2].clone(),
+        good[0].clone(),
+    ];
+    let results = commit_group(committer, &batches).await;
+    let error = results[1].as_ref().expect_err("the bad batch fails");
+    assert!(!error.is_transient(), "{error:?}");
+    for i in [0, 2, 3] {
+        let ingested = results[i].as_ref().expect("good batches commit");
+        assert!(ingested[0].new, "{results:?}");
+    }
+    let again = results[4].as_ref().expect("redelivery");
+    assert_eq!(again[0].alert, results[0].as_ref().unwrap()[0].alert);
+    assert!(!again[0].new);
+    assert_eq!(store.open_incidents().await.unwrap().len(), 3);
+}
+
+/// A tiny deterministic generator (no dependency, fixed seed).
+struct Lcg(u64);
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+}
+
+/// A random mix of new alerts, redeliveries (within and across batches) and
+/// resolutions from a small key space.
+fn random_batches(rng: &mut Lcg, n: usize) -> Vec<IngestBatch> {
+    (0..n)
+        .map(|b| {
+            let alerts: Vec<Alert> = (0..=rng.below(5))
+                .map(|_| {
+                    let host = format!("web{}", rng.below(4));
+                    let name = ["NginxDown", "DiskFull"][rng.below(2) as usize];
+                    let alert = contract::firing(name, &host, contract::at(rng.below(2) as i64));
+                    if rng.below(3) == 0 {
+                        contract::resolved(&alert, contract::at(9))
+                    } else {
+                        alert
+                    }
+                })
+                .collect();
+            contract::batch(&alerts, contract::at(10 + b as i64))
+        })
+        .collect()
+}
+
+/// Replaces ids by the order they were first seen, so two stores compare.
+fn canonical(results: &[Vec<Ingested>]) -> Vec<(bool, usize, Option<usize>)> {
+    let mut seen: Vec<String> = Vec::new();
+    let mut id = |s: String| match seen.iter().position(|x| *x == s) {
+        Some(i) => i,
+        None => {
+            seen.push(s);
+            seen.len() - 1
+        }
+    };
+    results
+        .iter()
+        .flatten()
+        .map(|r| {
+            (
+                r.new,
+                id(r.alert.to_string()),
+                r.incident.map(|i| id(i.to_string())),
+            )
+        })
+        .collect()
+}
+
+/// A group's results equal those of ingesting its batches one after another.
+async fn group_equals_sequential<S: Store, C: GroupCommit>(
+    sequential: &S,
+    grouped: &S,
+    committer: &C,
+    seed: u64,
+) {
+    let mut rng = Lcg(seed);
+    let before = random_batches(&mut rng, 6);
+    let batches = random_batches(&mut rng, 40);
+    let mut expected = Vec::new();
+    let mut got = Vec::new();
+    for batch in &before {
+        expected.push(sequential.ingest(batch).await.unwrap());
+        got.push(grouped.ingest(batch).await.unwrap());
+    }
+    for batch in &batches {
+        expected.push(sequential.ingest(batch).await.unwrap());
+    }
+    for result in commit_group(committer, &batches).await {
+        got.push(result.unwrap());
+    }
+    assert_eq!(canonical(&got), canonical(&expected), "seed {seed}");
+    assert_eq!(
+        grouped.open_incidents().await.unwrap().len(),
+        sequential.open_incidents().await.unwrap().len()
+    );
+}
+
+fn sqlite_deliveries(store: &SqliteStore) -> impl AsyncFnOnce() -> i64 + '_ {
+    async move || {
+        sqlx::query_scalar("SELECT COUNT(*) FROM deliveries")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap()
+    }
+}
+
+fn postgres_deliveries(store: &PostgresStore) -> impl AsyncFnOnce() -> i64 + '_ {
+    async move || {
+        sqlx::query_scalar("SELECT COUNT(*) FROM deliveries")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap()
+    }
+}
+
+#[tokio::test]
+async fn sqlite_group_redeliveries_open_one_incident() {
+    let (store, path) = temp_store().await;
+    let outcome = contract::catch_unwind(group_redeliveries(
+        &store,
+        &store.pool,
+        sqlite_deliveries(&store),
+    ))
+    .await;
+    remove(store, path).await;
+    outcome.unwrap_or_else(|p| std::panic::resume_unwind(p));
+}
+
+#[tokio::test]
+async fn postgres_group_redeliveries_open_one_incident() {
+    let (store, database) = temp_postgres().await;
+    let outcome = contract::catch_unwind(group_redeliveries(
+        &store,
+        &store.pool,
+        postgres_deliveries(&store),
+    ))
+    .await;
+    drop_postgres(store, database).await;
+    outcome.unwrap_or_else(|p| std::panic::resume_unwind(p));
+}
+
+#[tokio::test]
+async fn sqlite_group_survives_a_bad_batch() {
+    let (store, path) = temp_store().await;
+    // SQLite accepts any text, so the test adds a constraint the bad batch breaks.
+    sqlx::query(
+        "CREATE TRIGGER no_poison BEFORE INSERT ON alerts WHEN NEW.alert_name = 'Poison' \
+         BEGIN SELECT RAISE(ABORT, 'poisoned alert'); END",
+    )
+    .execute(&store.pool)
+    .await
+    .unwrap();
+    let bad = contract::firing("Poison", "web9", contract::at(0));
+    let outcome =
+        contract::catch_unwind(group_survives_a_bad_batch(&store, &store.pool, bad)).await;
+    remove(store, path).await;
+    outcome.unwrap_or_else(|p| std::panic::resume_unwind(p));
+}
+
+#[tokio::test]
+async fn postgres_group_survives_a_bad_batch() {
+    let (store, database) = temp_postgres().await;
+    // PostgreSQL text cannot hold a NUL character.
+    let bad = contract::firing("Nginx\0Down", "web9", contract::at(0));
+    let outcome =
+        contract::catch_unwind(group_survives_a_bad_batch(&store, &store.pool, bad)).await;
+    drop_postgres(store, database).await;
+    outcome.unwrap_or_else(|p| std::panic::resume_unwind(p));
+}
+
+#[tokio::test]
+async fn sqlite_group_equals_sequential_ingest() {
+    for seed in [1, 7, 42, 1234] {
+        let (sequential, a) = temp_store().await;
+        let (grouped, b) = temp_store().await;
+        let outcome = contract::catch_unwind(group_equals_sequential(
+            &sequential,
+            &grouped,
+            &grouped.pool,
+            seed,
+        ))
+        .await;
+        remove(sequential, a).await;
+        remove(grouped, b).await;
+        outcome.unwrap_or_else(|p| std::panic::resume_unwind(p));
+    }
+}
+
+#[tokio::test]
+async fn postgres_group_equals_sequential_ingest() {
+    for seed in [3, 99] {
+        let (sequential, a) = temp_postgres().await;
+        let (grouped, b) = temp_postgres().await;
+        let outcome = contract::catch_unwind(group_equals_sequential(
+            &sequential,
+            &grouped,
+            &grouped.pool,
+            seed,
+        ))
+        .await;
+        drop_postgres(sequential, a).await;
+        drop_postgres(grouped, b).await;
+        outcome.unwrap_or_else(|p| std::panic::resume_unwind(p));
+    }
+}
+
+/// A transient failure of a group reaches every caller as unavailable.
+#[tokio::test]
+async fn a_transient_group_failure_reaches_every_caller() {
+    let (store, path) = temp_store().await;
+    let pool = store.pool.clone();
+    pool.close().await;
+    let batches: Vec<IngestBatch> = (0..3)
+        .map(|i| {
+            contract::batch(
+                &[contract::firing("A", &format!("h{i}"), contract::at(0))],
+                contract::at(0),
+            )
+        })
+        .collect();
+    let results = commit_group(&pool, &batches).await;
+    remove(store, path).await;
+    assert_eq!(results.len(), 3);
+    for result in results {
+        let error = result.expect_err("closed pool");
+        assert!(error.is_transient(), "{error:?}");
+    }
 }
