@@ -795,7 +795,11 @@ async fn two_tasks_of_one_process_never_handle_the_same_incident() {
     // reclaim its own incidents), so the in-process guard is what stops this.
     let (a, b) = tokio::join!(w.pipeline.process(id), w.pipeline.process(id));
     let handled: Vec<_> = [a.unwrap(), b.unwrap()].into_iter().flatten().collect();
-    assert_eq!(handled.len(), 1, "the second task stands back while the first works");
+    assert_eq!(
+        handled.len(),
+        1,
+        "the second task stands back while the first works"
+    );
     assert_eq!(w.executor.ran().len(), 1);
     // Once the first is done, the incident can be looked at again (it is terminal now).
     let again = w.pipeline.process(id).await.unwrap().unwrap();

@@ -164,7 +164,10 @@ impl<'a> Cx<'a> {
         let re = rules.deny.iter().find(|re| re.is_match(normalized))?;
         Some(Verdict::refuse(
             rules::HOST_DENY,
-            format!("`{normalized}` matches this host's deny rule `{}`", re.as_str()),
+            format!(
+                "`{normalized}` matches this host's deny rule `{}`",
+                re.as_str()
+            ),
         ))
     }
 
@@ -385,7 +388,10 @@ impl<'a> Cx<'a> {
 
     pub fn shell_text(&self, code: &str, stdin: &Stdin, what: &str) -> Verdict {
         if self.depth >= MAX_NESTING {
-            return Verdict::refuse(rules::UNPARSEABLE, format!("{what}: commands nested too deeply"));
+            return Verdict::refuse(
+                rules::UNPARSEABLE,
+                format!("{what}: commands nested too deeply"),
+            );
         }
         match shell::parse(code) {
             Ok(s) => {
@@ -439,10 +445,7 @@ impl<'a> Cx<'a> {
         let Some(word) = head.lit() else {
             return Verdict::refuse(
                 rules::DYNAMIC_COMMAND,
-                format!(
-                    "the command name `{}` is only known at run time",
-                    head.text
-                ),
+                format!("the command name `{}` is only known at run time", head.text),
             );
         };
         if head.glob || word.is_empty() {
@@ -518,7 +521,10 @@ impl<'a> Cx<'a> {
     pub fn write_target(&self, arg: &Arg, verb: &str) -> Verdict {
         let path = normalize_path(&arg.text);
         if !arg.dynamic && rules::is_null_sink(&path) {
-            return Verdict::diagnostic(rules::DIAGNOSTIC, format!("{verb} {path}, which discards it"));
+            return Verdict::diagnostic(
+                rules::DIAGNOSTIC,
+                format!("{verb} {path}, which discards it"),
+            );
         }
         if let Some((rule, what)) = rules::protected_write(&path) {
             return Verdict::refuse(rule, format!("{verb} `{path}`: {what}"));
@@ -533,7 +539,10 @@ impl<'a> Cx<'a> {
             );
         }
         if rules::is_temp_path(&path) {
-            return Verdict::remediation(rules::FILE_WRITE, format!("{verb} `{path}` in a temporary directory"));
+            return Verdict::remediation(
+                rules::FILE_WRITE,
+                format!("{verb} `{path}` in a temporary directory"),
+            );
         }
         Verdict::approve(rules::FILE_WRITE, format!("{verb} `{path}`"))
     }
@@ -554,10 +563,16 @@ impl<'a> Cx<'a> {
             );
         }
         if rules::is_temp_path(&path) {
-            return Verdict::remediation(rules::FILE_DELETE, format!("{verb} `{path}` in a temporary directory"));
+            return Verdict::remediation(
+                rules::FILE_DELETE,
+                format!("{verb} `{path}` in a temporary directory"),
+            );
         }
         if rules::is_rotated_log(&path) {
-            return Verdict::remediation(rules::FILE_DELETE, format!("{verb} rotated log `{path}`"));
+            return Verdict::remediation(
+                rules::FILE_DELETE,
+                format!("{verb} rotated log `{path}`"),
+            );
         }
         Verdict::approve(rules::FILE_DELETE, format!("{verb} `{path}`"))
     }
@@ -576,7 +591,10 @@ impl<'a> Cx<'a> {
             return Some(
                 Verdict::approve(
                     rules::SECRET_READ,
-                    format!("reads `{}`, a file only known at run time (it may hold secrets)", arg.text),
+                    format!(
+                        "reads `{}`, a file only known at run time (it may hold secrets)",
+                        arg.text
+                    ),
                 )
                 .with_class(SafetyClass::Diagnostic),
             );
@@ -638,13 +656,18 @@ const DYNAMIC_OK: &[&str] = &[
 /// A diagnostic or allowed command whose arguments are only known at run time
 /// may turn into something else (`find $X` with `X='/ -delete'`): hold it.
 fn dynamic_guard(name: &str, rest: &[Arg], v: Verdict) -> Verdict {
-    if v.decision != Decision::Allow || DYNAMIC_OK.contains(&name) || !rest.iter().any(|a| a.dynamic)
+    if v.decision != Decision::Allow
+        || DYNAMIC_OK.contains(&name)
+        || !rest.iter().any(|a| a.dynamic)
     {
         return v;
     }
     Verdict {
         decision: Decision::Approve,
-        reason: format!("{} (but its arguments are only known at run time)", v.reason),
+        reason: format!(
+            "{} (but its arguments are only known at run time)",
+            v.reason
+        ),
         ..v
     }
 }
@@ -872,13 +895,16 @@ pub(super) fn script_words(s: &Script) -> Vec<String> {
 
 fn command_words(c: &Command) -> Vec<String> {
     let mut out = Vec::new();
-    for_each_simple(c, &mut |sc| out.extend(sc.words.iter().filter_map(Word::literal)));
+    for_each_simple(c, &mut |sc| {
+        out.extend(sc.words.iter().filter_map(Word::literal))
+    });
     out
 }
 
 fn for_each_simple_script(s: &Script, f: &mut dyn FnMut(&SimpleCommand)) {
     for item in &s.items {
-        for p in std::iter::once(&item.and_or.first).chain(item.and_or.rest.iter().map(|(_, p)| p)) {
+        for p in std::iter::once(&item.and_or.first).chain(item.and_or.rest.iter().map(|(_, p)| p))
+        {
             for c in &p.commands {
                 for_each_simple(c, f);
             }
@@ -973,7 +999,10 @@ mod tests {
         assert_eq!(words("echo a{1..3}"), ["echo", "a1", "a2", "a3"]);
         assert_eq!(words("echo {c..a}"), ["echo", "c", "b", "a"]);
         assert_eq!(words("echo '{a,b}'"), ["echo", "{a,b}"]);
-        assert_eq!(words("find . -exec ls {} +"), ["find", ".", "-exec", "ls", "{}", "+"]);
+        assert_eq!(
+            words("find . -exec ls {} +"),
+            ["find", ".", "-exec", "ls", "{}", "+"]
+        );
         assert_eq!(words("echo {a,{b,c}}d"), ["echo", "ad", "bd", "cd"]);
     }
 

@@ -86,7 +86,11 @@ pub struct ProtectedNames {
 impl Default for ProtectedNames {
     fn default() -> Self {
         ProtectedNames {
-            units: vec!["jarvis".into(), "jarvis.service".into(), "jarvis-server".into()],
+            units: vec![
+                "jarvis".into(),
+                "jarvis.service".into(),
+                "jarvis-server".into(),
+            ],
             containers: vec!["jarvis".into()],
             processes: vec!["jarvis-server".into()],
         }
@@ -203,7 +207,8 @@ impl SafetyPolicy {
     /// Collects every problem before failing.
     pub fn new(config: &SafetyConfig, known_hosts: &[String]) -> Result<Self, SafetyConfigError> {
         let mut issues = Vec::new();
-        let mut issue = |key: String, message: String| issues.push(SafetyConfigIssue { key, message });
+        let mut issue =
+            |key: String, message: String| issues.push(SafetyConfigIssue { key, message });
         if config.unclassified == Decision::Allow {
             issue(
                 "safety.unclassified".into(),
@@ -238,7 +243,10 @@ impl SafetyPolicy {
         }
         for (i, name) in config.critical_services.iter().enumerate() {
             if name.trim().is_empty() {
-                issue(format!("safety.critical_services[{i}]"), "empty name".into());
+                issue(
+                    format!("safety.critical_services[{i}]"),
+                    "empty name".into(),
+                );
             }
         }
         for (list, key) in [
@@ -320,7 +328,10 @@ impl SafetyPolicy {
             }
             Action::N8nWorkflow { workflow, .. } => {
                 if self.n8n.allowed_workflows.iter().any(|w| w == workflow) {
-                    Verdict::remediation(rules::N8N_WORKFLOW, format!("workflow `{workflow}` is allowed"))
+                    Verdict::remediation(
+                        rules::N8N_WORKFLOW,
+                        format!("workflow `{workflow}` is allowed"),
+                    )
                 } else {
                     Verdict::refuse(
                         rules::N8N_WORKFLOW,
@@ -332,10 +343,15 @@ impl SafetyPolicy {
                 if self.jarvis_host.as_deref() == Some(target.as_str()) {
                     Verdict::refuse(
                         rules::SELF_RESTART,
-                        format!("`{target}` is the host Jarvis runs on; it is never restarted by Jarvis"),
+                        format!(
+                            "`{target}` is the host Jarvis runs on; it is never restarted by Jarvis"
+                        ),
                     )
                 } else if self.self_restart_targets.iter().any(|t| t == target) {
-                    Verdict::remediation(rules::SELF_RESTART, format!("self-restart of `{target}` is allowed"))
+                    Verdict::remediation(
+                        rules::SELF_RESTART,
+                        format!("self-restart of `{target}` is allowed"),
+                    )
                 } else {
                     Verdict::refuse(
                         rules::SELF_RESTART,
@@ -372,16 +388,24 @@ impl SafetyPolicy {
     fn check_ha_service(&self, domain: &str, service: &str) -> Verdict {
         let key = format!("{domain}.{service}");
         if self.ha.denied_services.contains(&key) {
-            return Verdict::refuse(rules::HA_SERVICE, format!("`{key}` is a denied Home Assistant service"));
+            return Verdict::refuse(
+                rules::HA_SERVICE,
+                format!("`{key}` is a denied Home Assistant service"),
+            );
         }
         if self.ha.denied_domains.iter().any(|d| d == domain) {
             return Verdict::refuse(
                 rules::HA_SERVICE,
-                format!("services of domain `{domain}` (locks, alarms, covers) are never called by Jarvis"),
+                format!(
+                    "services of domain `{domain}` (locks, alarms, covers) are never called by Jarvis"
+                ),
             );
         }
         if self.ha.allowed_services.contains(&key) {
-            Verdict::remediation(rules::HA_SERVICE, format!("`{key}` is an allowed Home Assistant service"))
+            Verdict::remediation(
+                rules::HA_SERVICE,
+                format!("`{key}` is an allowed Home Assistant service"),
+            )
         } else {
             Verdict::approve(
                 rules::HA_SERVICE,
@@ -430,7 +454,10 @@ impl SafetyPolicy {
     pub fn check_command(&self, host: Option<&str>, command: &str) -> Verdict {
         let rules = match host {
             Some(h) => {
-                if !self.known_hosts.is_empty() && !self.known_hosts.contains(h) && !self.hosts.contains_key(h) {
+                if !self.known_hosts.is_empty()
+                    && !self.known_hosts.contains(h)
+                    && !self.hosts.contains_key(h)
+                {
                     return Verdict::refuse(
                         rules::UNKNOWN_HOST,
                         format!("host `{h}` is not a configured host"),

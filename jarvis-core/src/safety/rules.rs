@@ -206,7 +206,11 @@ pub fn glob_to_regex(glob: &str) -> Option<Regex> {
     while let Some(c) = chars.next() {
         match c {
             '*' => {
-                re.push_str(if comp_start { "(?:[^/.][^/]*)?" } else { "[^/]*" });
+                re.push_str(if comp_start {
+                    "(?:[^/.][^/]*)?"
+                } else {
+                    "[^/]*"
+                });
                 comp_start = false;
             }
             '?' => {
@@ -403,12 +407,19 @@ static BLOCK_DEVICE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// True for block devices and raw memory.
 pub fn is_block_device(path: &str) -> bool {
-    BLOCK_DEVICE.is_match(path) || (path.starts_with("/dev/") && has_glob(path) && {
-        // `/dev/sd*` and friends.
-        ["/dev/sda", "/dev/nvme0n1", "/dev/vda", "/dev/mmcblk0", "/dev/md0"]
+    BLOCK_DEVICE.is_match(path)
+        || (path.starts_with("/dev/") && has_glob(path) && {
+            // `/dev/sd*` and friends.
+            [
+                "/dev/sda",
+                "/dev/nvme0n1",
+                "/dev/vda",
+                "/dev/mmcblk0",
+                "/dev/md0",
+            ]
             .iter()
             .any(|d| glob_could_match(path, d))
-    })
+        })
 }
 
 /// Paths that only discard or echo output.
@@ -433,8 +444,22 @@ const USER_ADMIN_FILES: &[&str] = &[
 ];
 
 const SYSTEM_DIRS: &[&str] = &[
-    "/etc", "/boot", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/root",
-    "/var/spool/cron", "/var/lib/dpkg", "/var/lib/rpm", "/efi", "/dev", "/run/systemd",
+    "/etc",
+    "/boot",
+    "/usr",
+    "/bin",
+    "/sbin",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/root",
+    "/var/spool/cron",
+    "/var/lib/dpkg",
+    "/var/lib/rpm",
+    "/efi",
+    "/dev",
+    "/run/systemd",
 ];
 
 /// Top-level directories whose removal or replacement breaks the system.
@@ -516,7 +541,8 @@ pub fn unit_matches(entry: &str, arg: &str) -> bool {
     }
     if has_glob(a) {
         let concrete = e.replace('*', "x");
-        return glob_could_match(a, &concrete) || glob_could_match(a, &format!("{concrete}.service"));
+        return glob_could_match(a, &concrete)
+            || glob_could_match(a, &format!("{concrete}.service"));
     }
     false
 }

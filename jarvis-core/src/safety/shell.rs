@@ -92,7 +92,10 @@ pub enum Command {
         redirects: Vec<Redirect>,
     },
     /// `name() body` or `function name body`.
-    FunctionDef { name: String, body: Box<Command> },
+    FunctionDef {
+        name: String,
+        body: Box<Command>,
+    },
 }
 
 /// A command with its assignments, words and redirections.
@@ -524,7 +527,10 @@ struct Parser {
 }
 
 fn is_meta(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\n' | '|' | '&' | ';' | '<' | '>' | '(' | ')')
+    matches!(
+        c,
+        ' ' | '\t' | '\n' | '|' | '&' | ';' | '<' | '>' | '(' | ')'
+    )
 }
 
 fn is_name(s: &str) -> bool {
@@ -547,11 +553,15 @@ impl Parser {
     }
 
     fn peek_char_str(&self) -> String {
-        self.peek().map(String::from).unwrap_or_else(|| "end of input".into())
+        self.peek()
+            .map(String::from)
+            .unwrap_or_else(|| "end of input".into())
     }
 
     fn starts_with(&self, s: &str) -> bool {
-        s.chars().enumerate().all(|(i, c)| self.peek_at(i) == Some(c))
+        s.chars()
+            .enumerate()
+            .all(|(i, c)| self.peek_at(i) == Some(c))
     }
 
     fn err(&self, message: impl Into<String>) -> ParseError {
@@ -980,7 +990,10 @@ impl Parser {
             return Err(self.err("unterminated `[[`"));
         }
         if cmd.words.is_empty() && cmd.assignments.is_empty() && cmd.redirects.is_empty() {
-            return Err(self.err(format!("expected a command, found `{}`", self.peek_char_str())));
+            return Err(self.err(format!(
+                "expected a command, found `{}`",
+                self.peek_char_str()
+            )));
         }
         Ok(Command::Simple(cmd))
     }
@@ -1138,7 +1151,9 @@ impl Parser {
         };
         while let Some(c) = self.peek() {
             match c {
-                '<' | '>' if self.peek_at(1) == Some('(') && parts.is_empty() && bare_buf.is_empty() => {
+                '<' | '>'
+                    if self.peek_at(1) == Some('(') && parts.is_empty() && bare_buf.is_empty() =>
+                {
                     self.pos += 2;
                     self.enter()?;
                     let body = self.script(&Stop::Paren)?;
@@ -1381,7 +1396,10 @@ impl Parser {
                         }
                     }
                 }
-                if raw.contains("$(") || raw.contains('`') || raw.contains("<(") || raw.contains(">(")
+                if raw.contains("$(")
+                    || raw.contains('`')
+                    || raw.contains("<(")
+                    || raw.contains(">(")
                 {
                     return Err(self.err("command substitution inside `${..}` is not supported"));
                 }
@@ -1389,7 +1407,10 @@ impl Parser {
             }
             Some(c) if c == '_' || c.is_ascii_alphabetic() => {
                 let mut name = String::new();
-                while let Some(c) = self.peek().filter(|c| *c == '_' || c.is_ascii_alphanumeric()) {
+                while let Some(c) = self
+                    .peek()
+                    .filter(|c| *c == '_' || c.is_ascii_alphanumeric())
+                {
                     name.push(c);
                     self.pos += 1;
                 }
