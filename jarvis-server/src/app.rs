@@ -10,6 +10,7 @@ use axum::Router;
 use jarvis_adapters::config::Config;
 use jarvis_adapters::config::wiring::{WiringError, wire};
 use jarvis_adapters::spool::{Intake, Spool};
+use jarvis_adapters::ssh::{SshConfig, SshExecutor};
 use jarvis_core::anomaly::Detector;
 use jarvis_core::clock::SystemClock;
 use jarvis_core::pipeline::Pipeline;
@@ -99,6 +100,8 @@ pub struct App {
     listener: TcpListener,
     addr: SocketAddr,
     cancel: CancellationToken,
+    /// The SSH executor, probed by a background loop.
+    ssh: Option<Arc<SshExecutor>>,
 }
 
 impl std::fmt::Debug for App {
@@ -162,6 +165,7 @@ pub async fn build(config: Config, env: AppEnv) -> Result<App, BuildError> {
             "starting degraded: webhook batches are spooled until the store has them all"
         );
     }
+    let ssh = wired.ssh;
     let state = AppState {
         credentials: Arc::new(Credentials {
             user: config.server.webhook_user.clone(),
@@ -180,7 +184,7 @@ pub async fn build(config: Config, env: AppEnv) -> Result<App, BuildError> {
         queue: Arc::new(Queue::default()),
         started_at,
         n8n: wired.n8n,
-        handoff_lock: Arc::new(tokio::sync::Mutex::new(())),
+        handoff_lock: wired.handoff_lock,
         anomaly,
         intake: Arc::new(intake),
         config: Arc::new(config),
@@ -204,6 +208,7 @@ pub async fn build(config: Config, env: AppEnv) -> Result<App, BuildError> {
         listener,
         addr,
         cancel: CancellationToken::new(),
+        ssh,
     })
 }
 
@@ -239,10 +244,11 @@ impl App {
             listener,
             addr,
             cancel,
+            ssh,
             ..
         } = self;
         info!("listening on http://{addr}");
-        start_background(&state, &cancel);
+        start_background(&state, &cancel, ssh);
         let server_cancel = cancel.clone();
         let mut server = tokio::spawn(async move {
             axum::serve(
@@ -357,7 +363,7 @@ fn every<F, Fut>(
     });
 }
 
-fn start_background(state: &AppState, cancel: &CancellationToken) {
+fn start_background(state: &AppState, cancel: &CancellationToken, ssh: Option<Arc<SshExecutor>>) {
     // In-flight incidents of a previous process. When degraded, the recovery
     // loop resumes them once the spool is drained instead.
     if !state.intake.is_degraded() {
@@ -408,6 +414,21 @@ fn start_background(state: &AppState, cancel: &CancellationToken) {
             }
         },
     );
+    if let Some(ssh) = ssh {
+        // Offline hosts are probed every `probe_interval_secs` (the executor
+        // gates each host); ticking more often keeps timer jitter from
+        // stretching that to two intervals.
+        let interval = Duration::from_secs(SshConfig::default().probe_interval_secs.max(1));
+        let tick = interval.min(Duration::from_secs(60));
+        every(state, cancel, tick, tick, move |_| {
+            let ssh = ssh.clone();
+            async move {
+                for change in ssh.probe_all().await {
+                    info!(host = %change.host, online = change.online, "host probe changed availability");
+                }
+            }
+        });
+    }
     if let Some(watch) = state.anomaly.clone() {
         let period =
             Duration::from_secs(state.config.anomaly.detector.check_interval_seconds.max(1));

@@ -11,7 +11,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use jarvis_core::correlation::Correlator;
-use jarvis_core::domain::{Action, Alert, Pattern, StepResult, Verification, steps_signature};
+use jarvis_core::domain::{
+    Action, Alert, Handoff, HandoffId, HandoffState, HostStatus, IncidentId, Notice, NoticeKind,
+    NoticeRecord, Pattern, StepResult, Verification, steps_signature,
+};
 use jarvis_core::error::{ExecError, StoreError};
 use jarvis_core::pipeline::{Policy, Ports};
 use jarvis_core::planner::DeterministicPlanner;
@@ -131,6 +134,10 @@ pub struct Wired {
     pub policy: Policy,
     /// The n8n client, when n8n is configured (self-restart hand-offs).
     pub n8n: Option<Arc<crate::n8n::N8nClient>>,
+    /// The SSH executor, when commands run over SSH (the server's probe loop).
+    pub ssh: Option<Arc<crate::ssh::SshExecutor>>,
+    /// Serialises hand-offs (the HTTP endpoint and `SelfRestart` steps share it).
+    pub handoff_lock: Arc<tokio::sync::Mutex<()>>,
     /// Seed patterns added to the store at start-up.
     pub seeded: usize,
 }
@@ -165,7 +172,63 @@ pub async fn wire(
         reason: e.to_string(),
     })?;
 
-    let executor = executor(cfg, store.store())?;
+    let notifier: Arc<dyn Notifier> = match &cfg.discord {
+        Some(d) => {
+            let mut dc = crate::discord::DiscordConfig::new(d.webhook_url.clone());
+            dc.username = Some(d.username.clone());
+            Arc::new(crate::discord::DiscordNotifier::new(dc).map_err(|e| {
+                WiringError::Adapter {
+                    what: "discord",
+                    reason: e.to_string(),
+                }
+            })?)
+        }
+        None => Arc::new(LogNotifier::new()),
+    };
+    let n8n = match &cfg.n8n {
+        Some(n) => {
+            let mut nc = crate::n8n::N8nConfig::new(n.url.as_str().trim_end_matches('/'));
+            nc.api_key = n.api_key.clone();
+            nc.timeout = n.request_timeout;
+            if let Some(path) = &n.self_restart_webhook {
+                nc = nc.with_workflow(
+                    SELF_RESTART_WORKFLOW,
+                    crate::n8n::N8nWorkflow::new(path.clone()),
+                );
+                nc.self_restart_workflow = Some(SELF_RESTART_WORKFLOW.to_string());
+            }
+            Some(Arc::new(crate::n8n::N8nClient::new(nc).map_err(|e| {
+                WiringError::Adapter {
+                    what: "n8n",
+                    reason: e.to_string(),
+                }
+            })?))
+        }
+        None => None,
+    };
+
+    let handoff_lock = Arc::new(tokio::sync::Mutex::new(()));
+    let self_restart = n8n
+        .clone()
+        .filter(|_| {
+            cfg.n8n
+                .as_ref()
+                .is_some_and(|n| n.self_restart_webhook.is_some())
+        })
+        .map(|n8n| SelfRestarter {
+            store: store.store(),
+            n8n,
+            clock: clock.clone(),
+            resume_url: resume_url(cfg),
+            lock: handoff_lock.clone(),
+        });
+    let (executor, ssh) = executor(
+        cfg,
+        store.store(),
+        notifier.clone(),
+        clock.clone(),
+        self_restart,
+    )?;
     let deterministic: Arc<dyn Planner> = Arc::new(DeterministicPlanner::new());
     let (planner, fallback) = match &cfg.llm {
         Some(llm) => {
@@ -209,41 +272,6 @@ pub async fn wire(
             "verification is off: pipeline.verification_enabled = false",
         )),
     };
-    let notifier: Arc<dyn Notifier> = match &cfg.discord {
-        Some(d) => {
-            let mut dc = crate::discord::DiscordConfig::new(d.webhook_url.clone());
-            dc.username = Some(d.username.clone());
-            Arc::new(crate::discord::DiscordNotifier::new(dc).map_err(|e| {
-                WiringError::Adapter {
-                    what: "discord",
-                    reason: e.to_string(),
-                }
-            })?)
-        }
-        None => Arc::new(LogNotifier::new()),
-    };
-    let n8n = match &cfg.n8n {
-        Some(n) => {
-            let mut nc = crate::n8n::N8nConfig::new(n.url.as_str().trim_end_matches('/'));
-            nc.api_key = n.api_key.clone();
-            nc.timeout = n.request_timeout;
-            if let Some(path) = &n.self_restart_webhook {
-                nc = nc.with_workflow(
-                    SELF_RESTART_WORKFLOW,
-                    crate::n8n::N8nWorkflow::new(path.clone()),
-                );
-                nc.self_restart_workflow = Some(SELF_RESTART_WORKFLOW.to_string());
-            }
-            Some(Arc::new(crate::n8n::N8nClient::new(nc).map_err(|e| {
-                WiringError::Adapter {
-                    what: "n8n",
-                    reason: e.to_string(),
-                }
-            })?))
-        }
-        None => None,
-    };
-
     let mut pipeline = cfg.pipeline.clone();
     pipeline.verification_enabled = cfg.verification_enabled();
     let policy = Policy {
@@ -270,6 +298,8 @@ pub async fn wire(
         ports,
         policy,
         n8n,
+        ssh,
+        handoff_lock,
         seeded,
     })
 }
@@ -303,11 +333,20 @@ async fn seed(
     Ok(added)
 }
 
-fn executor(cfg: &Config, store: Arc<dyn Store>) -> Result<Arc<dyn Executor>, WiringError> {
+type Executors = (Arc<dyn Executor>, Option<Arc<crate::ssh::SshExecutor>>);
+
+fn executor(
+    cfg: &Config,
+    store: Arc<dyn Store>,
+    notifier: Arc<dyn Notifier>,
+    clock: Arc<dyn Clock>,
+    self_restart: Option<SelfRestarter>,
+) -> Result<Executors, WiringError> {
     let dry = Arc::new(DryRunExecutor::new());
     if cfg.executor.dry_run {
-        return Ok(dry);
+        return Ok((dry, None));
     }
+    let mut ssh_handle = None;
     let shell: Arc<dyn Executor> = if cfg.hosts.is_empty() {
         dry.clone()
     } else {
@@ -332,22 +371,16 @@ fn executor(cfg: &Config, store: Arc<dyn Store>) -> Result<Arc<dyn Executor>, Wi
             host.command_timeout_secs = h.command_timeout_secs;
             ssh.hosts.push(host);
         }
-        let sink_store = store.clone();
-        let sink: crate::ssh::StatusSink = Arc::new(move |status| {
-            let store = sink_store.clone();
-            tokio::spawn(async move {
-                if let Err(e) = store.record_host_status(&status).await {
-                    warn!(host = %status.host, error = %e, "host status not recorded");
-                }
-            });
-        });
+        let sink = host_status_sink(store.clone(), notifier, clock);
         let exec = crate::ssh::SshExecutor::new(ssh)
             .map_err(|e| WiringError::Adapter {
                 what: "hosts",
                 reason: e.to_string(),
             })?
             .with_status_sink(sink);
-        Arc::new(exec)
+        let exec = Arc::new(exec);
+        ssh_handle = Some(exec.clone());
+        exec
     };
     let home_assistant: Option<Arc<dyn Executor>> = match &cfg.home_assistant {
         Some(h) => {
@@ -381,11 +414,193 @@ fn executor(cfg: &Config, store: Arc<dyn Store>) -> Result<Arc<dyn Executor>, Wi
         }
         None => None,
     };
-    Ok(Arc::new(DispatchExecutor {
+    let self_restart: Option<Arc<dyn Executor>> = match self_restart {
+        Some(s) => Some(Arc::new(s)),
+        None => None,
+    };
+    let dispatch: Arc<dyn Executor> = Arc::new(DispatchExecutor {
         shell,
         home_assistant,
         n8n,
-    }))
+        self_restart,
+    });
+    Ok((dispatch, ssh_handle))
+}
+
+/// Each host availability change is stored, then notified (`HostOffline` /
+/// `HostOnline`) and the notice recorded, in a background task.
+pub fn host_status_sink(
+    store: Arc<dyn Store>,
+    notifier: Arc<dyn Notifier>,
+    clock: Arc<dyn Clock>,
+) -> crate::ssh::StatusSink {
+    Arc::new(move |status: HostStatus| {
+        let (store, notifier, clock) = (store.clone(), notifier.clone(), clock.clone());
+        tokio::spawn(async move {
+            if let Err(e) = store.record_host_status(&status).await {
+                warn!(host = %status.host, error = %e, "host status not recorded");
+            }
+            let (kind, title) = if status.online {
+                (
+                    NoticeKind::HostOnline,
+                    format!("Host {} is back online", status.host),
+                )
+            } else {
+                (
+                    NoticeKind::HostOffline,
+                    format!("Host {} is offline", status.host),
+                )
+            };
+            let mut notice = Notice::new(kind, title, clock.now());
+            notice.body = status.reason.clone();
+            let result = notifier.notify(&notice).await;
+            let error = result.as_ref().err().map(|e| e.to_string());
+            if let Some(error) = &error {
+                warn!(host = %status.host, error = %error, "host notice not delivered");
+            }
+            let record = NoticeRecord {
+                notice,
+                delivered: result.is_ok(),
+                error,
+            };
+            if let Err(e) = store.record_notice(&record).await {
+                warn!(host = %status.host, error = %e, "host notice not recorded");
+            }
+        });
+    })
+}
+
+/// The URL n8n calls back once a restart is done: `server.public_url` (or the
+/// listen address) + `/resume`.
+pub fn resume_url(cfg: &Config) -> String {
+    let base = match &cfg.server.public_url {
+        Some(url) => url.as_str().trim_end_matches('/').to_string(),
+        None => format!("http://{}", cfg.server.listen),
+    };
+    format!("{base}/resume")
+}
+
+/// Pending hand-offs younger than this block a `SelfRestart` step.
+pub const SELF_RESTART_PENDING_LIMIT: chrono::Duration = chrono::Duration::minutes(10);
+
+/// Why a self-restart hand-off was not started.
+#[derive(Debug, thiserror::Error)]
+pub enum SelfRestartError {
+    #[error("hand-off {} ({}) is still pending; cancel it first", .0.id, .0.target)]
+    Pending(Box<Handoff>),
+    #[error("store error while {doing}")]
+    Store {
+        doing: &'static str,
+        #[source]
+        source: StoreError,
+    },
+    #[error("n8n could not be triggered: {0}")]
+    N8n(#[source] crate::n8n::N8nError),
+}
+
+/// Starts self-restart hand-offs: records one, then triggers the n8n workflow.
+/// Shared by `POST /self-restart` and `SelfRestart` steps.
+#[derive(Clone, Debug)]
+pub struct SelfRestarter {
+    pub store: Arc<dyn Store>,
+    pub n8n: Arc<crate::n8n::N8nClient>,
+    pub clock: Arc<dyn Clock>,
+    pub resume_url: String,
+    /// One hand-off at a time.
+    pub lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl SelfRestarter {
+    /// Records a pending hand-off and triggers n8n. A pending hand-off blocks it;
+    /// with `stale_after`, one older than that is marked timed out instead. When
+    /// n8n cannot be triggered the new hand-off is cancelled.
+    pub async fn request(
+        &self,
+        target: &str,
+        incident: Option<IncidentId>,
+        reason: String,
+        stale_after: Option<chrono::Duration>,
+    ) -> Result<Handoff, SelfRestartError> {
+        let _one_at_a_time = self.lock.lock().await;
+        let store_err = |doing| move |source| SelfRestartError::Store { doing, source };
+        let pending = self
+            .store
+            .handoffs(Some(HandoffState::Pending))
+            .await
+            .map_err(store_err("listing hand-offs"))?;
+        let now = self.clock.now();
+        for mut active in pending {
+            match stale_after {
+                Some(limit) if now - active.created_at >= limit => {
+                    active.state = HandoffState::TimedOut;
+                    active.reason = format!("{} (timed out: no resume call)", active.reason);
+                    active.updated_at = now;
+                    self.store
+                        .save_handoff(&active)
+                        .await
+                        .map_err(store_err("timing out a hand-off"))?;
+                }
+                _ => return Err(SelfRestartError::Pending(Box::new(active))),
+            }
+        }
+        let mut handoff = Handoff {
+            id: HandoffId::new(),
+            target: target.to_string(),
+            incident,
+            state: HandoffState::Pending,
+            reason,
+            created_at: now,
+            updated_at: now,
+        };
+        self.store
+            .save_handoff(&handoff)
+            .await
+            .map_err(store_err("saving a hand-off"))?;
+        if let Err(e) = self
+            .n8n
+            .request_self_restart(target, handoff.id, &self.resume_url)
+            .await
+        {
+            handoff.state = HandoffState::Cancelled;
+            handoff.reason = format!("n8n could not be triggered: {e}");
+            handoff.updated_at = self.clock.now();
+            let _ = self.store.save_handoff(&handoff).await;
+            return Err(SelfRestartError::N8n(e));
+        }
+        Ok(handoff)
+    }
+}
+
+/// Runs `SelfRestart` steps as n8n hand-offs.
+#[async_trait]
+impl Executor for SelfRestarter {
+    async fn execute(&self, step: &ValidatedStep) -> Result<StepResult, ExecError> {
+        let Action::SelfRestart { target } = &step.step().action else {
+            return Err(ExecError::Unsupported {
+                kind: step.step().action.kind(),
+            });
+        };
+        let started = std::time::Instant::now();
+        let handoff = self
+            .request(
+                target,
+                None,
+                format!("requested by a remediation step: self-restart {target}"),
+                Some(SELF_RESTART_PENDING_LIMIT),
+            )
+            .await
+            .map_err(|e| ExecError::Failed(format!("self-restart of {target}: {e}")))?;
+        tracing::info!(handoff = %handoff.id, target = %handoff.target, "self-restart requested by a step");
+        Ok(StepResult {
+            exit_code: Some(0),
+            stdout: format!(
+                "self-restart hand-off {} started for {target}; n8n resumes via {}",
+                handoff.id, self.resume_url
+            ),
+            duration: started.elapsed(),
+            ..StepResult::default()
+        })
+    }
 }
 
 /// Sends each step to the executor for its kind; runs `Wait` steps itself.
@@ -394,6 +609,8 @@ pub struct DispatchExecutor {
     pub shell: Arc<dyn Executor>,
     pub home_assistant: Option<Arc<dyn Executor>>,
     pub n8n: Option<Arc<dyn Executor>>,
+    /// `SelfRestart` steps (n8n with a self-restart webhook).
+    pub self_restart: Option<Arc<dyn Executor>>,
 }
 
 #[async_trait]
@@ -414,7 +631,17 @@ impl Executor for DispatchExecutor {
                     ..StepResult::default()
                 });
             }
-            Action::SelfRestart { .. } | Action::PrometheusCheck { .. } => None,
+            Action::SelfRestart { .. } => match &self.self_restart {
+                Some(executor) => return executor.execute(step).await,
+                // `kind` is only displayed: it carries why, as the error has no message.
+                None => {
+                    return Err(ExecError::Unsupported {
+                        kind: "self_restart (self-restart needs n8n: set [n8n] url and \
+                               self_restart_webhook)",
+                    });
+                }
+            },
+            Action::PrometheusCheck { .. } => None,
         };
         match target {
             Some(executor) => executor.execute(step).await,

@@ -5,6 +5,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
+use jarvis_adapters::config::wiring::{SelfRestartError, SelfRestarter, resume_url};
 use jarvis_core::domain::{Handoff, HandoffId, HandoffState};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -60,46 +61,24 @@ pub async fn self_restart(
             "self-restart needs n8n: set [n8n] url and self_restart_webhook".into(),
         ));
     };
-    let _one_at_a_time = state.handoff_lock.lock().await;
-    if let Some(active) = pending(&state).await? {
-        return Err(ApiError::Conflict(format!(
-            "hand-off {} ({}) is still pending; cancel it first",
-            active.id, active.target
-        )));
-    }
-    let now = state.now();
-    let mut handoff = Handoff {
-        id: HandoffId::new(),
-        target: q.target.clone(),
-        incident: None,
-        state: HandoffState::Pending,
-        reason: format!("requested by {}", caller.0),
-        created_at: now,
-        updated_at: now,
+    let restarter = SelfRestarter {
+        store: state.store.clone(),
+        n8n,
+        clock: state.pipeline.ports().clock.clone(),
+        resume_url: resume_url(&state.config),
+        lock: state.handoff_lock.clone(),
     };
-    state
-        .store
-        .save_handoff(&handoff)
+    let handoff = restarter
+        .request(&q.target, None, format!("requested by {}", caller.0), None)
         .await
-        .map_err(|e| ApiError::store("saving a hand-off", e))?;
-    let base = match &state.config.server.public_url {
-        Some(url) => url.as_str().trim_end_matches('/').to_string(),
-        None => format!("http://{}", state.config.server.listen),
-    };
-    let resume_url = format!("{base}/resume");
-    if let Err(e) = n8n
-        .request_self_restart(&q.target, handoff.id, &resume_url)
-        .await
-    {
-        handoff.state = HandoffState::Cancelled;
-        handoff.reason = format!("n8n could not be triggered: {e}");
-        handoff.updated_at = state.now();
-        let _ = state.store.save_handoff(&handoff).await;
-        return Err(ApiError::Unavailable {
-            doing: "triggering the n8n self-restart workflow",
-            source: Box::new(e),
-        });
-    }
+        .map_err(|e| match e {
+            SelfRestartError::Pending(_) => ApiError::Conflict(e.to_string()),
+            SelfRestartError::Store { doing, source } => ApiError::store(doing, source),
+            SelfRestartError::N8n(e) => ApiError::Unavailable {
+                doing: "triggering the n8n self-restart workflow",
+                source: Box::new(e),
+            },
+        })?;
     tracing::info!(handoff = %handoff.id, target = %handoff.target, by = %caller.0, "self-restart requested");
     Ok((StatusCode::ACCEPTED, Json(handoff)))
 }
