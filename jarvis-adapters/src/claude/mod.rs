@@ -20,11 +20,13 @@ pub mod client;
 mod config;
 mod planner;
 pub mod prompt;
+pub mod sources;
 pub mod tools;
 
 pub use client::ClaudeClient;
 pub use config::ClaudeConfig;
 pub use planner::{ClaudePlanner, DailyTokenBudget, PLANNER_NAME};
+pub use sources::{LibraryRunbooks, LokiLogs, PrometheusMetrics};
 pub use tools::{LogLine, LogSource, MetricSeries, MetricSource, RunbookSource};
 
 /// Errors of the Anthropic client.

@@ -148,7 +148,7 @@ pub async fn wire(
     clock: Arc<dyn Clock>,
     owner: String,
 ) -> Result<Wired, WiringError> {
-    let runbooks = runbook_library(cfg)?;
+    let runbooks = Arc::new(RwLock::new(runbook_library(cfg)?));
     let store = open_store(cfg).await?;
     let seeded = match &cfg.seeds.file {
         Some(file) => match seed(store.store().as_ref(), file, clock.now()).await {
@@ -241,11 +241,35 @@ pub async fn wire(
             c.daily_token_budget = llm.daily_token_budget;
             c.timeout = llm.timeout;
             c.min_confidence = cfg.pipeline.min_plan_confidence;
-            let planner = crate::claude::ClaudePlanner::new(c, safety.clone(), executor.clone())
-                .map_err(|e| WiringError::Adapter {
-                    what: "llm",
-                    reason: e.to_string(),
+            let mut planner =
+                crate::claude::ClaudePlanner::new(c, safety.clone(), executor.clone())
+                    .map_err(|e| WiringError::Adapter {
+                        what: "llm",
+                        reason: e.to_string(),
+                    })?
+                    .with_runbooks(Arc::new(crate::claude::LibraryRunbooks(runbooks.clone())));
+            if let Some(l) = &cfg.loki {
+                let mut lc = crate::loki::LokiConfig::new(l.url.clone());
+                lc.tenant = l.org_id.clone();
+                lc.request_timeout_secs = l.request_timeout.as_secs().max(1);
+                let client =
+                    crate::loki::LokiClient::new(&lc).map_err(|e| WiringError::Adapter {
+                        what: "loki",
+                        reason: e.to_string(),
+                    })?;
+                planner = planner.with_logs(Arc::new(crate::claude::LokiLogs(client)));
+            }
+            if let Some(p) = &cfg.prometheus {
+                let mut pc = crate::prometheus::PrometheusConfig::new(p.url.clone());
+                pc.request_timeout_secs = p.request_timeout.as_secs().max(1);
+                let client = crate::prometheus::PrometheusClient::new(&pc).map_err(|e| {
+                    WiringError::Adapter {
+                        what: "prometheus",
+                        reason: e.to_string(),
+                    }
                 })?;
+                planner = planner.with_metrics(Arc::new(crate::claude::PrometheusMetrics(client)));
+            }
             (Arc::new(planner) as Arc<dyn Planner>, Some(deterministic))
         }
         None => (deterministic, None),
@@ -278,7 +302,7 @@ pub async fn wire(
         config: pipeline,
         safety,
         routing: cfg.routing.clone(),
-        runbooks: Arc::new(RwLock::new(runbooks)),
+        runbooks,
         correlator,
         learning: cfg.learning.clone(),
         hosts: cfg.hosts.iter().map(|h| h.to_host()).collect(),
