@@ -1,7 +1,11 @@
-//! Real peers for adapter tests: `sshd`, Prometheus, Alertmanager (Debian packages,
+//! Real peers for adapter and end-to-end tests: `sshd`, Prometheus, Alertmanager (Debian packages,
 //! installed by `scripts/test-peers.sh` when missing) and a tiny metrics exporter.
 //! Each peer listens on a free loopback port, keeps its state in a temp dir, and
 //! is killed when dropped. A missing binary is a loud failure, never a skip.
+//!
+//! The end-to-end test (`tests/tests/e2e.rs`) includes this file too: Prometheus
+//! can notify an Alertmanager, and Alertmanager takes its configuration (a
+//! webhook receiver) from the caller.
 
 #![allow(dead_code)]
 
@@ -412,6 +416,11 @@ pub const DEMO_RULES: &str = "groups:
 
 impl Prometheus {
     pub fn start(target: SocketAddr) -> Prometheus {
+        Prometheus::start_with(target, None)
+    }
+
+    /// Like [`Prometheus::start`], also sending alerts to the Alertmanager on `alertmanager_port`.
+    pub fn start_with(target: SocketAddr, alertmanager_port: Option<u16>) -> Prometheus {
         ensure_installed();
         let dir = temp_dir("jarvis-prometheus-");
         let rules = dir.path().join("rules.yml");
@@ -422,8 +431,14 @@ impl Prometheus {
             format!(
                 "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
                  rule_files:\n  - {rules}\n\
-                 scrape_configs:\n  - job_name: demo\n    static_configs:\n      - targets: ['{target}']\n",
-                rules = rules.display()
+                 scrape_configs:\n  - job_name: demo\n    static_configs:\n      - targets: ['{target}']\n\
+                 {alerting}",
+                rules = rules.display(),
+                alerting = alertmanager_port
+                    .map(|port| format!(
+                        "alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:{port}']\n"
+                    ))
+                    .unwrap_or_default(),
             ),
         )
         .expect("write prometheus.yml");
@@ -465,14 +480,15 @@ pub struct Alertmanager {
 
 impl Alertmanager {
     pub fn start() -> Alertmanager {
+        Alertmanager::start_with("route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n")
+    }
+
+    /// An Alertmanager with this `alertmanager.yml`.
+    pub fn start_with(config_yaml: &str) -> Alertmanager {
         ensure_installed();
         let dir = temp_dir("jarvis-alertmanager-");
         let config = dir.path().join("alertmanager.yml");
-        std::fs::write(
-            &config,
-            "route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n",
-        )
-        .expect("write alertmanager.yml");
+        std::fs::write(&config, config_yaml).expect("write alertmanager.yml");
         let port = free_port();
         let mut daemon = Daemon::spawn(
             Command::new(ALERTMANAGER)
@@ -496,6 +512,10 @@ impl Alertmanager {
 
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn log(&self) -> String {
+        self.daemon.log_text()
     }
 }
 

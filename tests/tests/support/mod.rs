@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+#[path = "../../../jarvis-adapters/tests/support/peers.rs"]
 pub mod peers;
 
 use std::net::SocketAddr;
