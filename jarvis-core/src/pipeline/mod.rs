@@ -365,7 +365,7 @@ impl Pipeline {
                 incident.key,
                 cfg.attempt_window_seconds / 60
             );
-            self.escalate(incident, alert, &reason).await?;
+            self.escalate(incident, &reason).await?;
             return Ok(Some((IncidentState::Escalated, reason)));
         }
         Ok(Some((IncidentState::Planning, "screened".into())))
@@ -460,7 +460,7 @@ impl Pipeline {
                     "attempt limit reached after {used} attempts for {}",
                     incident.key
                 );
-                self.escalate(&incident, alert, &reason).await?;
+                self.escalate(&incident, &reason).await?;
                 return Ok(Some((IncidentState::Escalated, reason)));
             }
             incident = self
@@ -549,20 +549,9 @@ impl Pipeline {
                 "the only plan found already failed for this symptom".to_string()
             };
             let reason = join_notes(&reason, &notes);
-            self.record_attempt(
-                &incident,
-                &plan,
-                Vec::new(),
-                None,
-                Outcome::Failed {
-                    reason: reason.clone(),
-                },
-                false,
-                started_at,
-            )
-            .await?;
-            self.escalate(&incident, alert, &reason).await?;
-            return Ok(Some((IncidentState::Escalated, reason)));
+            return self
+                .give_up(&incident, &plan, Vec::new(), reason, started_at)
+                .await;
         }
         let incident = self
             .move_to(
@@ -696,27 +685,14 @@ impl Pipeline {
         if !remediates {
             // Diagnostics only: nothing was fixed, and it never counts as an attempt.
             let reason = "the plan only gathered diagnostics; a person must act".to_string();
-            self.record_attempt(
-                &incident,
-                &plan,
-                records,
-                None,
-                Outcome::Failed {
-                    reason: reason.clone(),
-                },
-                false,
-                started_at,
-            )
-            .await?;
-            self.escalate(&incident, alert, &reason).await?;
-            return Ok(Some((IncidentState::Escalated, reason)));
+            return self
+                .give_up(&incident, &plan, records, reason, started_at)
+                .await;
         }
         self.store().bump_attempts(incident.id).await?;
         if let Some(reason) = failure {
             return self
-                .failed(
-                    &incident, alert, symptom, &plan, records, None, reason, started_at,
-                )
+                .failed(&incident, symptom, &plan, records, None, reason, started_at)
                 .await;
         }
         let incident = self
@@ -782,7 +758,6 @@ impl Pipeline {
                 );
                 self.failed(
                     &incident,
-                    alert,
                     symptom,
                     &plan,
                     records,
@@ -831,7 +806,6 @@ impl Pipeline {
     async fn failed(
         &self,
         incident: &Incident,
-        alert: &Alert,
         symptom: &Symptom,
         plan: &Plan,
         records: Vec<StepRecord>,
@@ -864,16 +838,43 @@ impl Pipeline {
         let failure =
             learning::failure(existing.as_ref(), symptom, &plan.steps, &reason, self.now());
         self.store().record_failure(&failure).await?;
+        self.after_failure(incident, reason).await
+    }
+
+    /// After a failed or refused attempt: retry while the budget lasts, else escalate.
+    async fn after_failure(
+        &self,
+        incident: &Incident,
+        reason: String,
+    ) -> Result<Option<(IncidentState, String)>, StoreError> {
         let used = self.attempts_used(&incident.key).await?;
         if used >= self.policy.config.max_attempts {
             let why = format!(
                 "{reason}; attempt limit reached ({used} of {})",
                 self.policy.config.max_attempts
             );
-            self.escalate(incident, alert, &why).await?;
+            self.escalate(incident, &why).await?;
             return Ok(Some((IncidentState::Escalated, why)));
         }
         Ok(Some((IncidentState::Failed, reason)))
+    }
+
+    /// Records an attempt that does not count toward the limit and escalates.
+    async fn give_up(
+        &self,
+        incident: &Incident,
+        plan: &Plan,
+        records: Vec<StepRecord>,
+        reason: String,
+        started_at: DateTime<Utc>,
+    ) -> Result<Option<(IncidentState, String)>, StoreError> {
+        let outcome = Outcome::Failed {
+            reason: reason.clone(),
+        };
+        self.record_attempt(incident, plan, records, None, outcome, false, started_at)
+            .await?;
+        self.escalate(incident, &reason).await?;
+        Ok(Some((IncidentState::Escalated, reason)))
     }
 
     async fn refused(
@@ -914,12 +915,7 @@ impl Pipeline {
         self.store().bump_attempts(incident.id).await?;
         let failure = learning::failure(None, &symptom, &plan.steps, &reason, self.now());
         self.store().record_failure(&failure).await?;
-        let used = self.attempts_used(&incident.key).await?;
-        if used >= self.policy.config.max_attempts {
-            self.escalate(incident, alert, &reason).await?;
-            return Ok(Some((IncidentState::Escalated, reason)));
-        }
-        Ok(Some((IncidentState::Failed, reason)))
+        self.after_failure(incident, reason).await
     }
 
     async fn park(
@@ -1067,9 +1063,8 @@ impl Pipeline {
         approval.decided_at = Some(self.now());
         self.store().save_approval(&approval).await?;
         let incident = self.store().incident(approval.incident).await?;
-        let alert = self.store().alert(incident.alert_id).await?.alert;
         let reason = format!("{by} rejected `{}`", approval.step.action.summary());
-        self.escalate(&incident, &alert, &reason).await?;
+        self.escalate(&incident, &reason).await?;
         let inc = self
             .move_to(&incident, IncidentState::Escalated, &reason)
             .await?;
@@ -1097,13 +1092,12 @@ impl Pipeline {
             self.store().save_approval(&approval).await?;
             let incident = self.store().incident(approval.incident).await?;
             if incident.state == IncidentState::AwaitingApproval {
-                let alert = self.store().alert(incident.alert_id).await?.alert;
                 let reason = format!(
                     "nobody approved `{}` within {} min",
                     approval.step.action.summary(),
                     self.policy.config.approval_expiry_seconds / 60
                 );
-                self.escalate(&incident, &alert, &reason).await?;
+                self.escalate(&incident, &reason).await?;
                 self.move_to(&incident, IncidentState::Escalated, &reason)
                     .await?;
             }
@@ -1383,12 +1377,7 @@ impl Pipeline {
     }
 
     /// Sends an escalation notice unless one went out for the same key within the cooldown.
-    async fn escalate(
-        &self,
-        incident: &Incident,
-        _alert: &Alert,
-        reason: &str,
-    ) -> Result<(), StoreError> {
+    async fn escalate(&self, incident: &Incident, reason: &str) -> Result<(), StoreError> {
         let now = self.now();
         if let Some(last) = self.store().last_escalation(&incident.key).await?
             && now - last < self.policy.config.escalation_cooldown()
