@@ -5,9 +5,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use jarvis_core::domain::*;
 use jarvis_core::error::StoreError;
-use sqlx::postgres::{PgPool, PgPoolOptions, Postgres};
+use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions, Postgres};
 
-use super::group::GroupWriter;
+use super::group::{Durability, GroupWriter};
 use super::rows::*;
 use super::sql::{impl_sql_store, incident_not_found, sql_limit};
 
@@ -19,7 +19,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgre
 #[derive(Clone, Debug)]
 pub struct PostgresStore {
     pub(super) pool: PgPool,
-    writer: GroupWriter,
+    writer: GroupWriter<PgConnection>,
 }
 
 impl PostgresStore {
@@ -39,26 +39,35 @@ impl PostgresStore {
         Ok(PostgresStore { pool, writer })
     }
 
-    /// Commits the alerts already queued for ingest, then closes every
+    /// Commits the writes already queued, then closes every
     /// connection; later calls fail as unavailable.
     pub async fn close(&self) {
         self.writer.close().await;
         self.pool.close().await;
     }
 
-    async fn begin(
-        pool: &PgPool,
-        doing: &'static str,
-    ) -> Result<sqlx::Transaction<'static, Postgres>, StoreError> {
-        pool.begin().await.map_err(db_err(doing))
-    }
-
-    async fn begin_write(
-        &self,
-        doing: &'static str,
-    ) -> Result<sqlx::Transaction<'static, Postgres>, StoreError> {
-        Self::begin(&self.pool, doing).await
+    /// Starts a group's transaction; one that need not wait for the disk
+    /// commits asynchronously (`synchronous_commit = off`: a crash of the
+    /// database server may lose it, never corrupt anything).
+    async fn begin_group(
+        conn: &mut PgConnection,
+        durability: Durability,
+    ) -> Result<sqlx::Transaction<'_, Postgres>, StoreError> {
+        const DOING: &str = "starting a write";
+        let mut tx = sqlx::Connection::begin(conn).await.map_err(db_err(DOING))?;
+        if durability == Durability::Crash {
+            sqlx::query("SET LOCAL synchronous_commit TO OFF")
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err(DOING))?;
+        }
+        Ok(tx)
     }
 }
 
-impl_sql_store!(PostgresStore, pool = PgPool, for_update = " FOR UPDATE");
+impl_sql_store!(
+    PostgresStore,
+    pool = PgPool,
+    conn = PgConnection,
+    for_update = " FOR UPDATE"
+);

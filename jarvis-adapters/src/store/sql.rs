@@ -3,20 +3,99 @@
 //! Both schemas have the same tables, columns and encodings, and every
 //! statement here is valid in both SQLite and PostgreSQL (`$n` placeholders,
 //! `ON CONFLICT`, `RETURNING`). What differs is supplied by the store type:
-//! `self.pool`, `Store::begin(pool, doing)` behind `self.begin_write(doing)`
-//! (SQLite takes the write lock up front with `BEGIN IMMEDIATE`), and a
-//! row-lock suffix for reads that decide a write (`FOR UPDATE` on PostgreSQL,
-//! nothing on SQLite, whose write transactions are already exclusive).
+//! the read pool `self.pool`, the connection type, `Store::begin_group(conn,
+//! durability)` (SQLite takes the write lock up front with `BEGIN IMMEDIATE`;
+//! PostgreSQL commits non-durable groups asynchronously), and a row-lock
+//! suffix for reads that decide a write (`FOR UPDATE` on PostgreSQL, nothing
+//! on SQLite, whose write transactions are already exclusive).
 //!
-//! `ingest` goes through the store's [`GroupWriter`](super::group::GroupWriter),
-//! which commits concurrent batches together; the group transaction is the
-//! pool's [`GroupCommit`](super::group::GroupCommit) implementation below.
+//! Every write goes through the store's [`GroupWriter`](super::group::GroupWriter):
+//! `ingest` as an [`IngestPlan`], everything else as a closure run on the
+//! writer's connection inside the group's transaction (`self.write`). Each
+//! write names its [`Durability`](super::group::Durability). The group
+//! transaction is the pool's [`GroupCommit`](super::group::GroupCommit)
+//! implementation below.
 
 macro_rules! impl_sql_store {
-    ($store:ty, pool = $pool:ty, for_update = $for_update:literal) => {
+    ($store:ty, pool = $pool:ty, conn = $conn:ty, for_update = $for_update:literal) => {
         impl $crate::store::group::GroupCommit for $pool {
+            type Conn = $conn;
+
             async fn commit(
                 &self,
+                plans: &[&$crate::store::sql::IngestPlan],
+                writes: &mut [Box<dyn $crate::store::group::Write<$conn>>],
+                durability: $crate::store::group::Durability,
+            ) -> Result<$crate::store::group::GroupResults, StoreError> {
+                const DOING: &str = "committing a group of writes";
+                let mut conn = self.acquire().await.map_err(db_err(DOING))?;
+                let mut tx = <$store>::begin_group(&mut conn, durability).await?;
+                // Alone, an entry's failure is the transaction's; in company,
+                // each entry gets a savepoint so it fails alone.
+                let several = plans.len() + writes.len() > 1;
+                let mut results = Vec::with_capacity(plans.len());
+                if !plans.is_empty() && !several {
+                    results = <$store>::ingest_plans(&mut tx, plans).await?;
+                } else if !plans.is_empty() {
+                    let mut all = sqlx::Connection::begin(&mut *tx).await.map_err(db_err(DOING))?;
+                    match <$store>::ingest_plans(&mut all, plans).await {
+                        Ok(done) => {
+                            all.commit().await.map_err(db_err(DOING))?;
+                            results = done;
+                        }
+                        Err(error) if error.is_transient() => return Err(error),
+                        Err(error) => {
+                            tracing::warn!(
+                                %error,
+                                batches = plans.len(),
+                                "group ingest failed, committing its batches one by one"
+                            );
+                            all.rollback().await.map_err(db_err(DOING))?;
+                            for plan in plans {
+                                let mut one =
+                                    sqlx::Connection::begin(&mut *tx).await.map_err(db_err(DOING))?;
+                                match <$store>::ingest_plans(&mut one, &[*plan]).await {
+                                    Ok(mut done) => {
+                                        one.commit().await.map_err(db_err(DOING))?;
+                                        results.push(done.pop().unwrap_or_else(|| {
+                                            Err(StoreError::Corrupt("no result for a batch".into()))
+                                        }));
+                                    }
+                                    Err(error) if error.is_transient() => return Err(error),
+                                    Err(error) => {
+                                        one.rollback().await.map_err(db_err(DOING))?;
+                                        results.push(Err(error));
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                for write in writes.iter_mut() {
+                    if several {
+                        let mut one = sqlx::Connection::begin(&mut *tx).await.map_err(db_err(DOING))?;
+                        if write.run(&mut one).await {
+                            one.commit().await.map_err(db_err(DOING))?;
+                        } else {
+                            one.rollback().await.map_err(db_err(DOING))?;
+                        }
+                    } else if !write.run(&mut tx).await {
+                        // Its own error reaches its caller through `finish`.
+                        tx.rollback().await.map_err(db_err(DOING))?;
+                        return Ok(results);
+                    }
+                }
+                tx.commit().await.map_err(db_err(DOING))?;
+                Ok(results)
+            }
+        }
+
+        impl $store {
+            /// Inserts the alerts of `plans` on `conn` (inside the caller's
+            /// transaction) as if committed one after another, in one
+            /// multi-row statement per table and chunk.
+            async fn ingest_plans(
+                conn: &mut $conn,
                 plans: &[&$crate::store::sql::IngestPlan],
             ) -> Result<$crate::store::group::GroupResults, StoreError> {
                 use $crate::store::sql::{self as sql, GroupRow, INGEST_CHUNK};
@@ -25,7 +104,6 @@ macro_rules! impl_sql_store {
                 let mut inserted = std::collections::HashSet::new();
                 let mut existing = std::collections::HashMap::new();
 
-                let mut tx = <$store>::begin(self, DOING).await?;
                 // Insert-or-ignore on (fingerprint, startsAt, status): RETURNING names
                 // the rows this transaction created; the rest were already stored.
                 for chunk in group.rows.chunks(INGEST_CHUNK) {
@@ -47,7 +125,7 @@ macro_rules! impl_sql_store {
                             .bind(row.incident.as_deref());
                     }
                     let ids: Vec<String> =
-                        query.fetch_all(&mut *tx).await.map_err(db_err(DOING))?;
+                        query.fetch_all(&mut *conn).await.map_err(db_err(DOING))?;
                     inserted.extend(ids);
                 }
                 let known: Vec<&GroupRow<'_>> =
@@ -63,7 +141,7 @@ macro_rules! impl_sql_store {
                             .bind(row.status);
                     }
                     let rows: Vec<(String, String, String, String, Option<String>)> =
-                        query.fetch_all(&mut *tx).await.map_err(db_err(DOING))?;
+                        query.fetch_all(&mut *conn).await.map_err(db_err(DOING))?;
                     for (fingerprint, starts_at, status, id, incident) in rows {
                         existing.insert((fingerprint, starts_at, status), (id, incident));
                     }
@@ -88,7 +166,7 @@ macro_rules! impl_sql_store {
                             .bind(row.labels.as_str())
                             .bind(plan.received_at.as_str());
                     }
-                    query.execute(&mut *tx).await.map_err(db_err(DOING))?;
+                    query.execute(&mut *conn).await.map_err(db_err(DOING))?;
                 }
                 // A delivery is stored by the batches that brought something new.
                 let deliveries = group.deliveries(&inserted);
@@ -102,12 +180,29 @@ macro_rules! impl_sql_store {
                             .bind(plan.received_at.as_str())
                             .bind(plan.raw.as_deref());
                     }
-                    query.execute(&mut *tx).await.map_err(db_err(DOING))?;
+                    query.execute(&mut *conn).await.map_err(db_err(DOING))?;
                 }
-                tx.commit().await.map_err(db_err(DOING))?;
                 Ok((0..plans.len())
                     .map(|p| group.outcome(p, &inserted, &existing))
                     .collect())
+            }
+
+            /// Queues `work` to the store's writer (see [`super::group`]).
+            async fn write<T, F>(
+                &self,
+                doing: &'static str,
+                durability: $crate::store::group::Durability,
+                work: F,
+            ) -> Result<T, StoreError>
+            where
+                T: Send + 'static,
+                F: for<'c> FnOnce(
+                        &'c mut $conn,
+                    ) -> $crate::store::group::BoxFuture<'c, Result<T, StoreError>>
+                    + Send
+                    + 'static,
+            {
+                self.writer.write(doing, durability, work).await
             }
         }
 
@@ -156,16 +251,21 @@ macro_rules! impl_sql_store {
             }
 
             async fn mark_processed(&self, id: AlertId, at: DateTime<Utc>) -> Result<(), StoreError> {
-                let done = sqlx::query("UPDATE alerts SET processed_at = $2 WHERE id = $1")
-                    .bind(id.to_string())
-                    .bind(ts(at))
-                    .execute(&self.pool)
-                    .await
-                    .map_err(db_err("marking an alert processed"))?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::not_found(format_args!("alert {id}")));
-                }
-                Ok(())
+                self.write("marking an alert processed", $crate::store::group::Durability::Crash, move |conn| {
+                    $crate::store::group::boxed(async move {
+                        let done = sqlx::query("UPDATE alerts SET processed_at = $2 WHERE id = $1")
+                            .bind(id.to_string())
+                            .bind(ts(at))
+                            .execute(&mut *conn)
+                            .await
+                            .map_err(db_err("marking an alert processed"))?;
+                        if done.rows_affected() == 0 {
+                            return Err(StoreError::not_found(format_args!("alert {id}")));
+                        }
+                        Ok(())
+                    })
+                })
+                .await
             }
 
             async fn incident(&self, id: IncidentId) -> Result<Incident, StoreError> {
@@ -189,51 +289,60 @@ macro_rules! impl_sql_store {
                 at: DateTime<Utc>,
             ) -> Result<Incident, StoreError> {
                 const DOING: &str = "moving an incident";
-                let mut tx = self.begin_write(DOING).await?;
-                let current: Option<String> = sqlx::query_scalar(concat!(
-                    "SELECT state FROM incidents WHERE id = $1",
-                    $for_update
-                ))
-                .bind(id.to_string())
-                .fetch_optional(&mut *tx)
+                let reason = reason.to_owned();
+                let durability = if to == IncidentState::Executing {
+                    $crate::store::group::Durability::Durable
+                } else {
+                    $crate::store::group::Durability::Crash
+                };
+                self.write(DOING, durability, move |conn| {
+                    $crate::store::group::boxed(async move {
+                        let current: Option<String> = sqlx::query_scalar(concat!(
+                            "SELECT state FROM incidents WHERE id = $1",
+                            $for_update
+                        ))
+                        .bind(id.to_string())
+                        .fetch_optional(&mut *conn)
+                        .await
+                        .map_err(db_err(DOING))?;
+                        let current = current.ok_or_else(|| incident_not_found(id))?;
+                        let from = IncidentState::parse(&current).ok_or_else(|| {
+                            StoreError::Corrupt(format!("bad incident state {current:?}"))
+                        })?;
+                        if !from.can_move_to(to) {
+                            return Err(StoreError::Conflict(format!(
+                                "incident {id} cannot move from {from} to {to}"
+                            )));
+                        }
+                        let at = ts(at);
+                        let row: IncidentRow = sqlx::query_as(concat!(
+                            "UPDATE incidents SET state = $2, reason = $3, updated_at = $4 \
+                             WHERE id = $1 RETURNING ",
+                            incident_cols!()
+                        ))
+                        .bind(id.to_string())
+                        .bind(to.as_str())
+                        .bind(reason.as_str())
+                        .bind(at.as_str())
+                        .fetch_one(&mut *conn)
+                        .await
+                        .map_err(db_err(DOING))?;
+                        sqlx::query(
+                            "INSERT INTO transitions (incident_id, from_state, to_state, reason, at) \
+                             VALUES ($1, $2, $3, $4, $5)",
+                        )
+                        .bind(id.to_string())
+                        .bind(from.as_str())
+                        .bind(to.as_str())
+                        .bind(reason.as_str())
+                        .bind(at.as_str())
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(db_err(DOING))?;
+                        row.try_into()
+                    })
+                })
                 .await
-                .map_err(db_err(DOING))?;
-                let current = current.ok_or_else(|| incident_not_found(id))?;
-                let from = IncidentState::parse(&current).ok_or_else(|| {
-                    StoreError::Corrupt(format!("bad incident state {current:?}"))
-                })?;
-                if !from.can_move_to(to) {
-                    return Err(StoreError::Conflict(format!(
-                        "incident {id} cannot move from {from} to {to}"
-                    )));
-                }
-                let at = ts(at);
-                let row: IncidentRow = sqlx::query_as(concat!(
-                    "UPDATE incidents SET state = $2, reason = $3, updated_at = $4 \
-                     WHERE id = $1 RETURNING ",
-                    incident_cols!()
-                ))
-                .bind(id.to_string())
-                .bind(to.as_str())
-                .bind(reason)
-                .bind(at.as_str())
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db_err(DOING))?;
-                sqlx::query(
-                    "INSERT INTO transitions (incident_id, from_state, to_state, reason, at) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(id.to_string())
-                .bind(from.as_str())
-                .bind(to.as_str())
-                .bind(reason)
-                .bind(at.as_str())
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err(DOING))?;
-                tx.commit().await.map_err(db_err(DOING))?;
-                row.try_into()
             }
 
             async fn set_root(
@@ -242,48 +351,57 @@ macro_rules! impl_sql_store {
                 root: Option<IncidentId>,
             ) -> Result<(), StoreError> {
                 const DOING: &str = "setting an incident's root";
-                if root == Some(id) {
-                    return Err(StoreError::Conflict(format!(
-                        "incident {id} cannot be its own root"
-                    )));
-                }
-                let mut tx = self.begin_write(DOING).await?;
-                if let Some(root) = root {
-                    let exists: Option<i32> = sqlx::query_scalar(concat!(
-                        "SELECT 1 FROM incidents WHERE id = $1",
-                        $for_update
-                    ))
-                    .bind(root.to_string())
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(db_err(DOING))?;
-                    if exists.is_none() {
-                        return Err(incident_not_found(root));
-                    }
-                }
-                let done = sqlx::query("UPDATE incidents SET root_id = $2 WHERE id = $1")
-                    .bind(id.to_string())
-                    .bind(root.map(|r| r.to_string()))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err(DOING))?;
-                if done.rows_affected() == 0 {
-                    return Err(incident_not_found(id));
-                }
-                tx.commit().await.map_err(db_err(DOING))
+                self.write(DOING, $crate::store::group::Durability::Crash, move |conn| {
+                    $crate::store::group::boxed(async move {
+                        if root == Some(id) {
+                            return Err(StoreError::Conflict(format!(
+                                "incident {id} cannot be its own root"
+                            )));
+                        }
+                        if let Some(root) = root {
+                            let exists: Option<i32> = sqlx::query_scalar(concat!(
+                                "SELECT 1 FROM incidents WHERE id = $1",
+                                $for_update
+                            ))
+                            .bind(root.to_string())
+                            .fetch_optional(&mut *conn)
+                            .await
+                            .map_err(db_err(DOING))?;
+                            if exists.is_none() {
+                                return Err(incident_not_found(root));
+                            }
+                        }
+                        let done = sqlx::query("UPDATE incidents SET root_id = $2 WHERE id = $1")
+                            .bind(id.to_string())
+                            .bind(root.map(|r| r.to_string()))
+                            .execute(&mut *conn)
+                            .await
+                            .map_err(db_err(DOING))?;
+                        if done.rows_affected() == 0 {
+                            return Err(incident_not_found(id));
+                        }
+                        Ok(())
+                    })
+                })
+                .await
             }
 
             async fn bump_attempts(&self, id: IncidentId) -> Result<u32, StoreError> {
-                let attempts: Option<i64> = sqlx::query_scalar(
-                    "UPDATE incidents SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts",
-                )
-                .bind(id.to_string())
-                .fetch_optional(&self.pool)
+                self.write("counting an attempt", $crate::store::group::Durability::Crash, move |conn| {
+                    $crate::store::group::boxed(async move {
+                        let attempts: Option<i64> = sqlx::query_scalar(
+                            "UPDATE incidents SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts",
+                        )
+                        .bind(id.to_string())
+                        .fetch_optional(&mut *conn)
+                        .await
+                        .map_err(db_err("counting an attempt"))?;
+                        let attempts = attempts.ok_or_else(|| incident_not_found(id))?;
+                        u32::try_from(attempts)
+                            .map_err(|_| StoreError::Corrupt(format!("attempts out of range: {attempts}")))
+                    })
+                })
                 .await
-                .map_err(db_err("counting an attempt"))?;
-                let attempts = attempts.ok_or_else(|| incident_not_found(id))?;
-                u32::try_from(attempts)
-                    .map_err(|_| StoreError::Corrupt(format!("attempts out of range: {attempts}")))
             }
 
             async fn transitions(&self, id: IncidentId) -> Result<Vec<Transition>, StoreError> {
@@ -383,78 +501,96 @@ macro_rules! impl_sql_store {
                 now: DateTime<Utc>,
             ) -> Result<bool, StoreError> {
                 const DOING: &str = "claiming an incident";
-                // One conditional UPDATE: the row lock (PostgreSQL) or the write
-                // lock (SQLite) makes racing claims see each other's lease.
-                let took = sqlx::query(
-                    "UPDATE incidents SET lease_owner = $2, lease_until = $3 WHERE id = $1 \
-                     AND (lease_owner IS NULL OR lease_owner = $2 OR lease_until IS NULL \
-                     OR lease_until <= $4)",
-                )
-                .bind(id.to_string())
-                .bind(owner)
-                .bind(ts(until))
-                .bind(ts(now))
-                .execute(&self.pool)
+                let owner = owner.to_owned();
+                self.write(DOING, $crate::store::group::Durability::Crash, move |conn| {
+                    $crate::store::group::boxed(async move {
+                        // One conditional UPDATE: the row lock (PostgreSQL) or the write
+                        // lock (SQLite) makes racing claims see each other's lease.
+                        let took = sqlx::query(
+                            "UPDATE incidents SET lease_owner = $2, lease_until = $3 WHERE id = $1 \
+                             AND (lease_owner IS NULL OR lease_owner = $2 OR lease_until IS NULL \
+                             OR lease_until <= $4)",
+                        )
+                        .bind(id.to_string())
+                        .bind(owner.as_str())
+                        .bind(ts(until))
+                        .bind(ts(now))
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(db_err(DOING))?
+                        .rows_affected()
+                            == 1;
+                        if !took {
+                            <$store>::require_incident(&mut *conn, id, DOING).await?;
+                        }
+                        Ok(took)
+                    })
+                })
                 .await
-                .map_err(db_err(DOING))?
-                .rows_affected()
-                    == 1;
-                if !took {
-                    self.require_incident(id, DOING).await?;
-                }
-                Ok(took)
             }
 
             async fn release(&self, id: IncidentId, owner: &str) -> Result<(), StoreError> {
                 const DOING: &str = "releasing an incident";
-                let done = sqlx::query(
-                    "UPDATE incidents SET lease_owner = NULL, lease_until = NULL \
-                     WHERE id = $1 AND lease_owner = $2",
-                )
-                .bind(id.to_string())
-                .bind(owner)
-                .execute(&self.pool)
+                let owner = owner.to_owned();
+                self.write(DOING, $crate::store::group::Durability::Crash, move |conn| {
+                    $crate::store::group::boxed(async move {
+                        let done = sqlx::query(
+                            "UPDATE incidents SET lease_owner = NULL, lease_until = NULL \
+                             WHERE id = $1 AND lease_owner = $2",
+                        )
+                        .bind(id.to_string())
+                        .bind(owner.as_str())
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(db_err(DOING))?;
+                        if done.rows_affected() == 0 {
+                            <$store>::require_incident(&mut *conn, id, DOING).await?;
+                        }
+                        Ok(())
+                    })
+                })
                 .await
-                .map_err(db_err(DOING))?;
-                if done.rows_affected() == 0 {
-                    self.require_incident(id, DOING).await?;
-                }
-                Ok(())
             }
 
             async fn record_attempt(&self, attempt: &Attempt) -> Result<(), StoreError> {
-                let v = AttemptValues::of(attempt)?;
-                let done = sqlx::query(
-                    "INSERT INTO attempts (id, incident_id, key_alert_name, key_target, tier, \
-                     plan, steps, verification, outcome, outcome_detail, llm_calls, input_tokens, \
-                     output_tokens, iterations, counts_toward_limit, started_at, finished_at) \
-                     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17 \
-                     WHERE EXISTS (SELECT 1 FROM incidents WHERE id = $2)",
-                )
-                .bind(v.id)
-                .bind(v.incident_id)
-                .bind(attempt.key.alert_name.as_str())
-                .bind(attempt.key.target.as_str())
-                .bind(v.tier)
-                .bind(v.plan)
-                .bind(v.steps)
-                .bind(v.verification)
-                .bind(v.outcome)
-                .bind(v.outcome_detail)
-                .bind(v.llm_calls)
-                .bind(v.input_tokens)
-                .bind(v.output_tokens)
-                .bind(v.iterations)
-                .bind(attempt.counts_toward_limit)
-                .bind(v.started_at)
-                .bind(v.finished_at)
-                .execute(&self.pool)
+                let attempt = attempt.clone();
+                self.write("recording an attempt", $crate::store::group::Durability::Crash, move |conn| {
+                    $crate::store::group::boxed(async move {
+                        let v = AttemptValues::of(&attempt)?;
+                        let done = sqlx::query(
+                            "INSERT INTO attempts (id, incident_id, key_alert_name, key_target, tier, \
+                             plan, steps, verification, outcome, outcome_detail, llm_calls, input_tokens, \
+                             output_tokens, iterations, counts_toward_limit, started_at, finished_at) \
+                             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17 \
+                             WHERE EXISTS (SELECT 1 FROM incidents WHERE id = $2)",
+                        )
+                        .bind(v.id)
+                        .bind(v.incident_id)
+                        .bind(attempt.key.alert_name.as_str())
+                        .bind(attempt.key.target.as_str())
+                        .bind(v.tier)
+                        .bind(v.plan)
+                        .bind(v.steps)
+                        .bind(v.verification)
+                        .bind(v.outcome)
+                        .bind(v.outcome_detail)
+                        .bind(v.llm_calls)
+                        .bind(v.input_tokens)
+                        .bind(v.output_tokens)
+                        .bind(v.iterations)
+                        .bind(attempt.counts_toward_limit)
+                        .bind(v.started_at)
+                        .bind(v.finished_at)
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(db_err("recording an attempt"))?;
+                        if done.rows_affected() == 0 {
+                            return Err(incident_not_found(attempt.incident));
+                        }
+                        Ok(())
+                    })
+                })
                 .await
-                .map_err(db_err("recording an attempt"))?;
-                if done.rows_affected() == 0 {
-                    return Err(incident_not_found(attempt.incident));
-                }
-                Ok(())
             }
 
             async fn attempts(&self, incident: IncidentId) -> Result<Vec<Attempt>, StoreError> {
@@ -491,17 +627,23 @@ macro_rules! impl_sql_store {
             }
 
             async fn clear_attempts(&self, key: &RouteKey, at: DateTime<Utc>) -> Result<(), StoreError> {
-                sqlx::query(
-                    "UPDATE attempts SET cleared_at = $3 \
-                     WHERE key_alert_name = $1 AND key_target = $2 AND cleared_at IS NULL",
-                )
-                .bind(key.alert_name.as_str())
-                .bind(key.target.as_str())
-                .bind(ts(at))
-                .execute(&self.pool)
+                let key = key.clone();
+                self.write("clearing attempts", $crate::store::group::Durability::Crash, move |conn| {
+                    $crate::store::group::boxed(async move {
+                        sqlx::query(
+                            "UPDATE attempts SET cleared_at = $3 \
+                             WHERE key_alert_name = $1 AND key_target = $2 AND cleared_at IS NULL",
+                        )
+                        .bind(key.alert_name.as_str())
+                        .bind(key.target.as_str())
+                        .bind(ts(at))
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(db_err("clearing attempts"))?;
+                        Ok(())
+                    })
+                })
                 .await
-                .map_err(db_err("clearing attempts"))?;
-                Ok(())
             }
 
             async fn last_escalation(
@@ -525,18 +667,24 @@ macro_rules! impl_sql_store {
                 incident: IncidentId,
                 at: DateTime<Utc>,
             ) -> Result<(), StoreError> {
-                sqlx::query(
-                    "INSERT INTO escalations (key_alert_name, key_target, incident_id, at) \
-                     VALUES ($1, $2, $3, $4)",
-                )
-                .bind(key.alert_name.as_str())
-                .bind(key.target.as_str())
-                .bind(incident.to_string())
-                .bind(ts(at))
-                .execute(&self.pool)
+                let key = key.clone();
+                self.write("recording an escalation", $crate::store::group::Durability::Crash, move |conn| {
+                    $crate::store::group::boxed(async move {
+                        sqlx::query(
+                            "INSERT INTO escalations (key_alert_name, key_target, incident_id, at) \
+                             VALUES ($1, $2, $3, $4)",
+                        )
+                        .bind(key.alert_name.as_str())
+                        .bind(key.target.as_str())
+                        .bind(incident.to_string())
+                        .bind(ts(at))
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(db_err("recording an escalation"))?;
+                        Ok(())
+                    })
+                })
                 .await
-                .map_err(db_err("recording an escalation"))?;
-                Ok(())
             }
 
             async fn patterns(&self) -> Result<Vec<Pattern>, StoreError> {
@@ -579,68 +727,85 @@ macro_rules! impl_sql_store {
             }
 
             async fn save_pattern(&self, pattern: &Pattern) -> Result<(), StoreError> {
-                // The unique (signature, plan_signature) index turns a second
-                // pattern for the same plan into a unique violation: Conflict.
-                sqlx::query(
-                    "INSERT INTO patterns (id, signature, plan_signature, alert_name, symptom, \
-                     steps, successes, failures, source, created_at, last_used) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-                     ON CONFLICT (id) DO UPDATE SET signature = excluded.signature, \
-                     plan_signature = excluded.plan_signature, alert_name = excluded.alert_name, \
-                     symptom = excluded.symptom, steps = excluded.steps, \
-                     successes = excluded.successes, failures = excluded.failures, \
-                     source = excluded.source, created_at = excluded.created_at, \
-                     last_used = excluded.last_used",
-                )
-                .bind(pattern.id.to_string())
-                .bind(pattern.signature.as_str())
-                .bind(steps_signature(&pattern.steps))
-                .bind(pattern.alert_name.as_str())
-                .bind(to_json(&pattern.symptom, "symptom")?)
-                .bind(to_json(&pattern.steps, "steps")?)
-                .bind(i64::from(pattern.successes))
-                .bind(i64::from(pattern.failures))
-                .bind(pattern.source.as_str())
-                .bind(ts(pattern.created_at))
-                .bind(opt_ts(pattern.last_used))
-                .execute(&self.pool)
+                let pattern = pattern.clone();
+                self.write("saving a pattern", $crate::store::group::Durability::Crash, move |conn| {
+                    $crate::store::group::boxed(async move {
+                        // The unique (signature, plan_signature) index turns a second
+                        // pattern for the same plan into a unique violation: Conflict.
+                        sqlx::query(
+                            "INSERT INTO patterns (id, signature, plan_signature, alert_name, symptom, \
+                             steps, successes, failures, source, created_at, last_used) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                             ON CONFLICT (id) DO UPDATE SET signature = excluded.signature, \
+                             plan_signature = excluded.plan_signature, alert_name = excluded.alert_name, \
+                             symptom = excluded.symptom, steps = excluded.steps, \
+                             successes = excluded.successes, failures = excluded.failures, \
+                             source = excluded.source, created_at = excluded.created_at, \
+                             last_used = excluded.last_used",
+                        )
+                        .bind(pattern.id.to_string())
+                        .bind(pattern.signature.as_str())
+                        .bind(steps_signature(&pattern.steps))
+                        .bind(pattern.alert_name.as_str())
+                        .bind(to_json(&pattern.symptom, "symptom")?)
+                        .bind(to_json(&pattern.steps, "steps")?)
+                        .bind(i64::from(pattern.successes))
+                        .bind(i64::from(pattern.failures))
+                        .bind(pattern.source.as_str())
+                        .bind(ts(pattern.created_at))
+                        .bind(opt_ts(pattern.last_used))
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(db_err("saving a pattern"))?;
+                        Ok(())
+                    })
+                })
                 .await
-                .map_err(db_err("saving a pattern"))?;
-                Ok(())
             }
 
             async fn delete_pattern(&self, id: PatternId) -> Result<(), StoreError> {
-                let done = sqlx::query("DELETE FROM patterns WHERE id = $1")
-                    .bind(id.to_string())
-                    .execute(&self.pool)
-                    .await
-                    .map_err(db_err("deleting a pattern"))?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::not_found(format_args!("pattern {id}")));
-                }
-                Ok(())
+                self.write("deleting a pattern", $crate::store::group::Durability::Durable, move |conn| {
+                    $crate::store::group::boxed(async move {
+                        let done = sqlx::query("DELETE FROM patterns WHERE id = $1")
+                            .bind(id.to_string())
+                            .execute(&mut *conn)
+                            .await
+                            .map_err(db_err("deleting a pattern"))?;
+                        if done.rows_affected() == 0 {
+                            return Err(StoreError::not_found(format_args!("pattern {id}")));
+                        }
+                        Ok(())
+                    })
+                })
+                .await
             }
 
             async fn record_failure(&self, failure: &FailurePattern) -> Result<(), StoreError> {
-                sqlx::query(
-                    "INSERT INTO failure_patterns (signature, plan_signature, summary, failures, \
-                     reason, last_failed_at) VALUES ($1, $2, $3, $4, $5, $6) \
-                     ON CONFLICT (signature, plan_signature) DO UPDATE SET \
-                     failures = failure_patterns.failures + excluded.failures, \
-                     summary = excluded.summary, reason = excluded.reason, \
-                     last_failed_at = CASE WHEN excluded.last_failed_at > failure_patterns.last_failed_at \
-                     THEN excluded.last_failed_at ELSE failure_patterns.last_failed_at END",
-                )
-                .bind(failure.signature.as_str())
-                .bind(failure.plan_signature.as_str())
-                .bind(to_json(&failure.summary, "summary")?)
-                .bind(i64::from(failure.failures))
-                .bind(failure.reason.as_str())
-                .bind(ts(failure.last_failed_at))
-                .execute(&self.pool)
+                let failure = failure.clone();
+                self.write("recording a failed plan", $crate::store::group::Durability::Crash, move |conn| {
+                    $crate::store::group::boxed(async move {
+                        sqlx::query(
+                            "INSERT INTO failure_patterns (signature, plan_signature, summary, failures, \
+                             reason, last_failed_at) VALUES ($1, $2, $3, $4, $5, $6) \
+                             ON CONFLICT (signature, plan_signature) DO UPDATE SET \
+                             failures = failure_patterns.failures + excluded.failures, \
+                             summary = excluded.summary, reason = excluded.reason, \
+                             last_failed_at = CASE WHEN excluded.last_failed_at > failure_patterns.last_failed_at \
+                             THEN excluded.last_failed_at ELSE failure_patterns.last_failed_at END",
+                        )
+                        .bind(failure.signature.as_str())
+                        .bind(failure.plan_signature.as_str())
+                        .bind(to_json(&failure.summary, "summary")?)
+                        .bind(i64::from(failure.failures))
+                        .bind(failure.reason.as_str())
+                        .bind(ts(failure.last_failed_at))
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(db_err("recording a failed plan"))?;
+                        Ok(())
+                    })
+                })
                 .await
-                .map_err(db_err("recording a failed plan"))?;
-                Ok(())
             }
 
             async fn failures_for(
@@ -662,25 +827,31 @@ macro_rules! impl_sql_store {
             }
 
             async fn save_maintenance(&self, window: &MaintenanceWindow) -> Result<(), StoreError> {
-                sqlx::query(
-                    "INSERT INTO maintenance_windows (id, scope, reason, created_by, starts_at, \
-                     ends_at, ended_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                     ON CONFLICT (id) DO UPDATE SET scope = excluded.scope, \
-                     reason = excluded.reason, created_by = excluded.created_by, \
-                     starts_at = excluded.starts_at, ends_at = excluded.ends_at, \
-                     ended_at = excluded.ended_at",
-                )
-                .bind(window.id.to_string())
-                .bind(to_json(&window.scope, "scope")?)
-                .bind(window.reason.as_str())
-                .bind(window.created_by.as_str())
-                .bind(ts(window.starts_at))
-                .bind(ts(window.ends_at))
-                .bind(opt_ts(window.ended_at))
-                .execute(&self.pool)
+                let window = window.clone();
+                self.write("saving a maintenance window", $crate::store::group::Durability::Durable, move |conn| {
+                    $crate::store::group::boxed(async move {
+                        sqlx::query(
+                            "INSERT INTO maintenance_windows (id, scope, reason, created_by, starts_at, \
+                             ends_at, ended_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                             ON CONFLICT (id) DO UPDATE SET scope = excluded.scope, \
+                             reason = excluded.reason, created_by = excluded.created_by, \
+                             starts_at = excluded.starts_at, ends_at = excluded.ends_at, \
+                             ended_at = excluded.ended_at",
+                        )
+                        .bind(window.id.to_string())
+                        .bind(to_json(&window.scope, "scope")?)
+                        .bind(window.reason.as_str())
+                        .bind(window.created_by.as_str())
+                        .bind(ts(window.starts_at))
+                        .bind(ts(window.ends_at))
+                        .bind(opt_ts(window.ended_at))
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(db_err("saving a maintenance window"))?;
+                        Ok(())
+                    })
+                })
                 .await
-                .map_err(db_err("saving a maintenance window"))?;
-                Ok(())
             }
 
             async fn maintenance_windows(
@@ -700,30 +871,36 @@ macro_rules! impl_sql_store {
             }
 
             async fn save_approval(&self, approval: &Approval) -> Result<(), StoreError> {
-                sqlx::query(
-                    "INSERT INTO approvals (id, incident_id, step, rule, reason, status, \
-                     requested_at, expires_at, decided_by, decided_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-                     ON CONFLICT (id) DO UPDATE SET incident_id = excluded.incident_id, \
-                     step = excluded.step, rule = excluded.rule, reason = excluded.reason, \
-                     status = excluded.status, requested_at = excluded.requested_at, \
-                     expires_at = excluded.expires_at, decided_by = excluded.decided_by, \
-                     decided_at = excluded.decided_at",
-                )
-                .bind(approval.id.to_string())
-                .bind(approval.incident.to_string())
-                .bind(to_json(&approval.step, "step")?)
-                .bind(approval.rule.as_str())
-                .bind(approval.reason.as_str())
-                .bind(approval.status.as_str())
-                .bind(ts(approval.requested_at))
-                .bind(ts(approval.expires_at))
-                .bind(approval.decided_by.as_deref())
-                .bind(opt_ts(approval.decided_at))
-                .execute(&self.pool)
+                let approval = approval.clone();
+                self.write("saving an approval", $crate::store::group::Durability::Durable, move |conn| {
+                    $crate::store::group::boxed(async move {
+                        sqlx::query(
+                            "INSERT INTO approvals (id, incident_id, step, rule, reason, status, \
+                             requested_at, expires_at, decided_by, decided_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                             ON CONFLICT (id) DO UPDATE SET incident_id = excluded.incident_id, \
+                             step = excluded.step, rule = excluded.rule, reason = excluded.reason, \
+                             status = excluded.status, requested_at = excluded.requested_at, \
+                             expires_at = excluded.expires_at, decided_by = excluded.decided_by, \
+                             decided_at = excluded.decided_at",
+                        )
+                        .bind(approval.id.to_string())
+                        .bind(approval.incident.to_string())
+                        .bind(to_json(&approval.step, "step")?)
+                        .bind(approval.rule.as_str())
+                        .bind(approval.reason.as_str())
+                        .bind(approval.status.as_str())
+                        .bind(ts(approval.requested_at))
+                        .bind(ts(approval.expires_at))
+                        .bind(approval.decided_by.as_deref())
+                        .bind(opt_ts(approval.decided_at))
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(db_err("saving an approval"))?;
+                        Ok(())
+                    })
+                })
                 .await
-                .map_err(db_err("saving an approval"))?;
-                Ok(())
             }
 
             async fn approval(&self, id: ApprovalId) -> Result<Approval, StoreError> {
@@ -756,15 +933,21 @@ macro_rules! impl_sql_store {
             }
 
             async fn record_host_status(&self, status: &HostStatus) -> Result<(), StoreError> {
-                sqlx::query("INSERT INTO host_status (host, online, reason, at) VALUES ($1, $2, $3, $4)")
-                    .bind(status.host.as_str())
-                    .bind(status.online)
-                    .bind(status.reason.as_str())
-                    .bind(ts(status.at))
-                    .execute(&self.pool)
-                    .await
-                    .map_err(db_err("recording a host status"))?;
-                Ok(())
+                let status = status.clone();
+                self.write("recording a host status", $crate::store::group::Durability::Crash, move |conn| {
+                    $crate::store::group::boxed(async move {
+                        sqlx::query("INSERT INTO host_status (host, online, reason, at) VALUES ($1, $2, $3, $4)")
+                            .bind(status.host.as_str())
+                            .bind(status.online)
+                            .bind(status.reason.as_str())
+                            .bind(ts(status.at))
+                            .execute(&mut *conn)
+                            .await
+                            .map_err(db_err("recording a host status"))?;
+                        Ok(())
+                    })
+                })
+                .await
             }
 
             async fn host_statuses(&self) -> Result<Vec<HostStatus>, StoreError> {
@@ -780,25 +963,31 @@ macro_rules! impl_sql_store {
             }
 
             async fn save_handoff(&self, handoff: &Handoff) -> Result<(), StoreError> {
-                sqlx::query(
-                    "INSERT INTO handoffs (id, target, incident_id, state, reason, created_at, \
-                     updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                     ON CONFLICT (id) DO UPDATE SET target = excluded.target, \
-                     incident_id = excluded.incident_id, state = excluded.state, \
-                     reason = excluded.reason, created_at = excluded.created_at, \
-                     updated_at = excluded.updated_at",
-                )
-                .bind(handoff.id.to_string())
-                .bind(handoff.target.as_str())
-                .bind(handoff.incident.map(|i| i.to_string()))
-                .bind(handoff.state.as_str())
-                .bind(handoff.reason.as_str())
-                .bind(ts(handoff.created_at))
-                .bind(ts(handoff.updated_at))
-                .execute(&self.pool)
+                let handoff = handoff.clone();
+                self.write("saving a hand-off", $crate::store::group::Durability::Durable, move |conn| {
+                    $crate::store::group::boxed(async move {
+                        sqlx::query(
+                            "INSERT INTO handoffs (id, target, incident_id, state, reason, created_at, \
+                             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                             ON CONFLICT (id) DO UPDATE SET target = excluded.target, \
+                             incident_id = excluded.incident_id, state = excluded.state, \
+                             reason = excluded.reason, created_at = excluded.created_at, \
+                             updated_at = excluded.updated_at",
+                        )
+                        .bind(handoff.id.to_string())
+                        .bind(handoff.target.as_str())
+                        .bind(handoff.incident.map(|i| i.to_string()))
+                        .bind(handoff.state.as_str())
+                        .bind(handoff.reason.as_str())
+                        .bind(ts(handoff.created_at))
+                        .bind(ts(handoff.updated_at))
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(db_err("saving a hand-off"))?;
+                        Ok(())
+                    })
+                })
                 .await
-                .map_err(db_err("saving a hand-off"))?;
-                Ok(())
             }
 
             async fn handoff(&self, id: HandoffId) -> Result<Handoff, StoreError> {
@@ -827,19 +1016,25 @@ macro_rules! impl_sql_store {
             }
 
             async fn save_snapshot(&self, snapshot: &Snapshot) -> Result<(), StoreError> {
-                sqlx::query(
-                    "INSERT INTO snapshots (incident_id, host, label, content, at) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(snapshot.incident.to_string())
-                .bind(snapshot.host.as_str())
-                .bind(snapshot.label.as_str())
-                .bind(snapshot.content.as_str())
-                .bind(ts(snapshot.at))
-                .execute(&self.pool)
+                let snapshot = snapshot.clone();
+                self.write("saving a snapshot", $crate::store::group::Durability::Crash, move |conn| {
+                    $crate::store::group::boxed(async move {
+                        sqlx::query(
+                            "INSERT INTO snapshots (incident_id, host, label, content, at) \
+                             VALUES ($1, $2, $3, $4, $5)",
+                        )
+                        .bind(snapshot.incident.to_string())
+                        .bind(snapshot.host.as_str())
+                        .bind(snapshot.label.as_str())
+                        .bind(snapshot.content.as_str())
+                        .bind(ts(snapshot.at))
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(db_err("saving a snapshot"))?;
+                        Ok(())
+                    })
+                })
                 .await
-                .map_err(db_err("saving a snapshot"))?;
-                Ok(())
             }
 
             async fn snapshots(&self, incident: IncidentId) -> Result<Vec<Snapshot>, StoreError> {
@@ -855,20 +1050,26 @@ macro_rules! impl_sql_store {
             }
 
             async fn record_anomaly(&self, anomaly: &AnomalyRecord) -> Result<(), StoreError> {
-                sqlx::query(
-                    "INSERT INTO anomalies (series, value, mean, z_score, at, alert_fingerprint) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(anomaly.series.as_str())
-                .bind(anomaly.value)
-                .bind(anomaly.mean)
-                .bind(anomaly.z_score)
-                .bind(ts(anomaly.at))
-                .bind(anomaly.alert_fingerprint.as_deref())
-                .execute(&self.pool)
+                let anomaly = anomaly.clone();
+                self.write("recording an anomaly", $crate::store::group::Durability::Crash, move |conn| {
+                    $crate::store::group::boxed(async move {
+                        sqlx::query(
+                            "INSERT INTO anomalies (series, value, mean, z_score, at, alert_fingerprint) \
+                             VALUES ($1, $2, $3, $4, $5, $6)",
+                        )
+                        .bind(anomaly.series.as_str())
+                        .bind(anomaly.value)
+                        .bind(anomaly.mean)
+                        .bind(anomaly.z_score)
+                        .bind(ts(anomaly.at))
+                        .bind(anomaly.alert_fingerprint.as_deref())
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(db_err("recording an anomaly"))?;
+                        Ok(())
+                    })
+                })
                 .await
-                .map_err(db_err("recording an anomaly"))?;
-                Ok(())
             }
 
             async fn anomalies(&self, since: DateTime<Utc>) -> Result<Vec<AnomalyRecord>, StoreError> {
@@ -884,23 +1085,29 @@ macro_rules! impl_sql_store {
             }
 
             async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
-                sqlx::query(
-                    "INSERT INTO audit_log (at, incident_id, action, host, decision, rule, reason, \
-                     executed, exit_code) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                )
-                .bind(ts(entry.at))
-                .bind(entry.incident.map(|i| i.to_string()))
-                .bind(entry.action.as_str())
-                .bind(entry.host.as_deref())
-                .bind(entry.decision.as_str())
-                .bind(entry.rule.as_str())
-                .bind(entry.reason.as_str())
-                .bind(entry.executed)
-                .bind(entry.exit_code.map(i64::from))
-                .execute(&self.pool)
+                let entry = entry.clone();
+                self.write("appending to the audit log", $crate::store::group::Durability::Crash, move |conn| {
+                    $crate::store::group::boxed(async move {
+                        sqlx::query(
+                            "INSERT INTO audit_log (at, incident_id, action, host, decision, rule, reason, \
+                             executed, exit_code) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                        )
+                        .bind(ts(entry.at))
+                        .bind(entry.incident.map(|i| i.to_string()))
+                        .bind(entry.action.as_str())
+                        .bind(entry.host.as_deref())
+                        .bind(entry.decision.as_str())
+                        .bind(entry.rule.as_str())
+                        .bind(entry.reason.as_str())
+                        .bind(entry.executed)
+                        .bind(entry.exit_code.map(i64::from))
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(db_err("appending to the audit log"))?;
+                        Ok(())
+                    })
+                })
                 .await
-                .map_err(db_err("appending to the audit log"))?;
-                Ok(())
             }
 
             async fn audit_log(
@@ -922,20 +1129,26 @@ macro_rules! impl_sql_store {
             }
 
             async fn record_notice(&self, record: &NoticeRecord) -> Result<(), StoreError> {
-                sqlx::query(
-                    "INSERT INTO notices (incident_id, kind, at, notice, delivered, error) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(record.notice.incident.map(|i| i.to_string()))
-                .bind(record.notice.kind.as_str())
-                .bind(ts(record.notice.at))
-                .bind(to_json(&record.notice, "notice")?)
-                .bind(record.delivered)
-                .bind(record.error.as_deref())
-                .execute(&self.pool)
+                let record = record.clone();
+                self.write("recording a notice", $crate::store::group::Durability::Crash, move |conn| {
+                    $crate::store::group::boxed(async move {
+                        sqlx::query(
+                            "INSERT INTO notices (incident_id, kind, at, notice, delivered, error) \
+                             VALUES ($1, $2, $3, $4, $5, $6)",
+                        )
+                        .bind(record.notice.incident.map(|i| i.to_string()))
+                        .bind(record.notice.kind.as_str())
+                        .bind(ts(record.notice.at))
+                        .bind(to_json(&record.notice, "notice")?)
+                        .bind(record.delivered)
+                        .bind(record.error.as_deref())
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(db_err("recording a notice"))?;
+                        Ok(())
+                    })
+                })
                 .await
-                .map_err(db_err("recording a notice"))?;
-                Ok(())
             }
 
             async fn notices(&self, incident: IncidentId) -> Result<Vec<NoticeRecord>, StoreError> {
@@ -953,77 +1166,80 @@ macro_rules! impl_sql_store {
             #[tracing::instrument(skip_all, fields(before = %before))]
             async fn prune(&self, before: DateTime<Utc>) -> Result<PruneReport, StoreError> {
                 const DOING: &str = "pruning old records";
-                static PRUNABLE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-                    format!(
-                        "SELECT id FROM incidents WHERE state IN ({}) AND updated_at < $1",
-                        state_list(IncidentState::is_terminal)
-                    )
-                });
-                let before = ts(before);
-                let mut tx = self.begin_write(DOING).await?;
-                let mut delete = async |sql: String| -> Result<u64, StoreError> {
-                    Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
-                        .bind(before.as_str())
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db_err(DOING))?
-                        .rows_affected())
-                };
-                let mut report = PruneReport::default();
-                for table in ["transitions", "snapshots", "approvals"] {
-                    delete(format!(
-                        "DELETE FROM {table} WHERE incident_id IN ({})",
-                        *PRUNABLE
-                    ))
-                    .await?;
-                }
-                report.attempts = delete(format!(
-                    "DELETE FROM attempts WHERE incident_id IN ({})",
-                    *PRUNABLE
-                ))
-                .await?;
-                report.incidents =
-                    delete(format!("DELETE FROM incidents WHERE id IN ({})", *PRUNABLE)).await?;
-                // Notices live as long as their incident; loose ones by age.
-                report.notices = delete(
-                    "DELETE FROM notices WHERE (incident_id IS NULL AND at < $1) \
-                     OR (incident_id IS NOT NULL AND NOT EXISTS \
-                     (SELECT 1 FROM incidents i WHERE i.id = notices.incident_id))"
-                        .to_string(),
-                )
-                .await?;
-                report.audit = delete("DELETE FROM audit_log WHERE at < $1".to_string()).await?;
-                // An alert goes once it is old and done with: processed, or its incident is gone.
-                report.alerts = delete(
-                    "DELETE FROM alerts WHERE received_at < $1 AND \
-                     ((incident_id IS NULL AND processed_at IS NOT NULL) \
-                     OR (incident_id IS NOT NULL AND NOT EXISTS \
-                     (SELECT 1 FROM incidents i WHERE i.id = alerts.incident_id)))"
-                        .to_string(),
-                )
-                .await?;
-                delete(
-                    "DELETE FROM deliveries WHERE received_at < $1 AND NOT EXISTS \
-                     (SELECT 1 FROM alerts a WHERE a.delivery_id = deliveries.id)"
-                        .to_string(),
-                )
-                .await?;
-                tx.commit().await.map_err(db_err(DOING))?;
-                tracing::debug!(?report, "pruned");
-                Ok(report)
+                self.write(DOING, $crate::store::group::Durability::Crash, move |conn| {
+                    $crate::store::group::boxed(async move {
+                        static PRUNABLE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+                            format!(
+                                "SELECT id FROM incidents WHERE state IN ({}) AND updated_at < $1",
+                                state_list(IncidentState::is_terminal)
+                            )
+                        });
+                        let before = ts(before);
+                        let mut delete = async |sql: String| -> Result<u64, StoreError> {
+                            Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
+                                .bind(before.as_str())
+                                .execute(&mut *conn)
+                                .await
+                                .map_err(db_err(DOING))?
+                                .rows_affected())
+                        };
+                        let mut report = PruneReport::default();
+                        for table in ["transitions", "snapshots", "approvals"] {
+                            delete(format!(
+                                "DELETE FROM {table} WHERE incident_id IN ({})",
+                                *PRUNABLE
+                            ))
+                            .await?;
+                        }
+                        report.attempts = delete(format!(
+                            "DELETE FROM attempts WHERE incident_id IN ({})",
+                            *PRUNABLE
+                        ))
+                        .await?;
+                        report.incidents =
+                            delete(format!("DELETE FROM incidents WHERE id IN ({})", *PRUNABLE)).await?;
+                        // Notices live as long as their incident; loose ones by age.
+                        report.notices = delete(
+                            "DELETE FROM notices WHERE (incident_id IS NULL AND at < $1) \
+                             OR (incident_id IS NOT NULL AND NOT EXISTS \
+                             (SELECT 1 FROM incidents i WHERE i.id = notices.incident_id))"
+                                .to_string(),
+                        )
+                        .await?;
+                        report.audit = delete("DELETE FROM audit_log WHERE at < $1".to_string()).await?;
+                        // An alert goes once it is old and done with: processed, or its incident is gone.
+                        report.alerts = delete(
+                            "DELETE FROM alerts WHERE received_at < $1 AND \
+                             ((incident_id IS NULL AND processed_at IS NOT NULL) \
+                             OR (incident_id IS NOT NULL AND NOT EXISTS \
+                             (SELECT 1 FROM incidents i WHERE i.id = alerts.incident_id)))"
+                                .to_string(),
+                        )
+                        .await?;
+                        delete(
+                            "DELETE FROM deliveries WHERE received_at < $1 AND NOT EXISTS \
+                             (SELECT 1 FROM alerts a WHERE a.delivery_id = deliveries.id)"
+                                .to_string(),
+                        )
+                        .await?;
+                        tracing::debug!(?report, "pruned");
+                        Ok(report)
+                    })
+                })
+                .await
             }
         }
 
         impl $store {
             /// `NotFound` unless the incident exists.
             async fn require_incident(
-                &self,
+                conn: &mut $conn,
                 id: IncidentId,
                 doing: &'static str,
             ) -> Result<(), StoreError> {
                 let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM incidents WHERE id = $1")
                     .bind(id.to_string())
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&mut *conn)
                     .await
                     .map_err(db_err(doing))?;
                 exists.map(|_| ()).ok_or_else(|| incident_not_found(id))

@@ -8,11 +8,11 @@ use chrono::{DateTime, Utc};
 use jarvis_core::domain::*;
 use jarvis_core::error::StoreError;
 use sqlx::sqlite::{
-    Sqlite, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteSynchronous,
+    Sqlite, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool,
+    SqlitePoolOptions, SqliteSynchronous,
 };
 
-use super::group::GroupWriter;
+use super::group::{Durability, GroupWriter};
 use super::rows::*;
 use super::sql::{impl_sql_store, incident_not_found, sql_limit};
 
@@ -21,17 +21,22 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite"
 /// How long a writer waits for SQLite's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The store in one SQLite file: WAL journal, `synchronous=FULL`, foreign keys on.
+/// The store in one SQLite file: WAL journal, foreign keys on.
 ///
-/// `FULL` makes every commit durable (the WAL is synced) before `ingest`
-/// returns, so an acknowledged webhook survives a power cut, not only a crash;
-/// `NORMAL` in WAL mode may lose the last commits on power loss. Concurrent
-/// `ingest` calls share commits (see [`super::group`]), so one fsync
-/// acknowledges every webhook that arrived while the previous one ran.
+/// Reads run on a pool of connections; every write goes through one writer
+/// task on one connection of its own ([`super::group`]), so SQLite's write
+/// lock is never contended (no busy-waiting) and concurrent writes share
+/// commits. Commits that must survive a power cut (accepted alerts,
+/// operators' decisions, the checkpoint before commands run) are made with
+/// `synchronous=FULL`; the pipeline's bookkeeping with `synchronous=NORMAL`,
+/// which in WAL mode survives a crash of the process and reaches the disk
+/// with the next full commit or checkpoint.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     pub(super) pool: SqlitePool,
-    writer: GroupWriter,
+    /// The writer's own connection (the same pool for an in-memory store).
+    pub(super) writes: SqlitePool,
+    writer: GroupWriter<SqliteConnection>,
 }
 
 impl SqliteStore {
@@ -44,16 +49,29 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
+        let writes = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options.clone())
+            .await
+            .map_err(db_err("opening the sqlite store"))?;
+        MIGRATOR
+            .run(&writes)
+            .await
+            .map_err(|e| migrate_err("migrating the sqlite store", e))?;
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
             .await
             .map_err(db_err("opening the sqlite store"))?;
-        Self::migrated(pool).await
+        Ok(Self::with_pools(pool, writes))
     }
 
     /// A private in-memory database, for tests and simulation. One connection
-    /// (each SQLite connection would otherwise see its own empty database).
+    /// (each SQLite connection would otherwise see its own empty database),
+    /// shared by reads and the writer.
     pub async fn in_memory() -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str("sqlite::memory:")
             .map_err(db_err("opening an in-memory sqlite store"))?
@@ -66,42 +84,54 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(db_err("opening an in-memory sqlite store"))?;
-        Self::migrated(pool).await
-    }
-
-    async fn migrated(pool: SqlitePool) -> Result<Self, StoreError> {
         MIGRATOR
             .run(&pool)
             .await
             .map_err(|e| migrate_err("migrating the sqlite store", e))?;
-        let writer = GroupWriter::spawn(pool.clone());
-        Ok(SqliteStore { pool, writer })
+        Ok(Self::with_pools(pool.clone(), pool))
     }
 
-    /// Commits the alerts already queued for ingest, then closes every
-    /// connection (checkpointing the WAL); later calls fail as unavailable.
+    fn with_pools(pool: SqlitePool, writes: SqlitePool) -> Self {
+        let writer = GroupWriter::spawn(writes.clone());
+        SqliteStore {
+            pool,
+            writes,
+            writer,
+        }
+    }
+
+    /// Commits the writes already queued, then closes every connection
+    /// (checkpointing the WAL); later calls fail as unavailable.
     pub async fn close(&self) {
         self.writer.close().await;
         self.pool.close().await;
+        self.writes.close().await;
     }
 
-    /// A write transaction that holds SQLite's write lock from its first statement,
-    /// so read-then-write sequences cannot interleave with another writer.
-    async fn begin(
-        pool: &SqlitePool,
-        doing: &'static str,
-    ) -> Result<sqlx::Transaction<'static, Sqlite>, StoreError> {
-        pool.begin_with("BEGIN IMMEDIATE")
+    /// Starts a group's transaction on the writer's connection, taking the
+    /// write lock up front (`BEGIN IMMEDIATE`) at the durability it needs.
+    async fn begin_group(
+        conn: &mut SqliteConnection,
+        durability: Durability,
+    ) -> Result<sqlx::Transaction<'_, Sqlite>, StoreError> {
+        const DOING: &str = "starting a write";
+        let synchronous = match durability {
+            Durability::Durable => "PRAGMA synchronous = FULL",
+            Durability::Crash => "PRAGMA synchronous = NORMAL",
+        };
+        sqlx::query(synchronous)
+            .execute(&mut *conn)
             .await
-            .map_err(db_err(doing))
-    }
-
-    async fn begin_write(
-        &self,
-        doing: &'static str,
-    ) -> Result<sqlx::Transaction<'static, Sqlite>, StoreError> {
-        Self::begin(&self.pool, doing).await
+            .map_err(db_err(DOING))?;
+        sqlx::Connection::begin_with(conn, "BEGIN IMMEDIATE")
+            .await
+            .map_err(db_err(DOING))
     }
 }
 
-impl_sql_store!(SqliteStore, pool = SqlitePool, for_update = "");
+impl_sql_store!(
+    SqliteStore,
+    pool = SqlitePool,
+    conn = SqliteConnection,
+    for_update = ""
+);

@@ -147,7 +147,7 @@ async fn commit_group<C: GroupCommit>(
         .iter()
         .map(|b| Job::new(IngestPlan::new(b).expect("plan")))
         .unzip();
-    group::commit(committer, jobs).await;
+    group::commit(committer, jobs, Vec::new()).await;
     let mut results = Vec::new();
     for answer in answers {
         results.push(answer.await.expect("every caller is answered"));
@@ -353,7 +353,7 @@ async fn sqlite_group_redeliveries_open_one_incident() {
     let (store, path) = temp_store().await;
     let outcome = contract::catch_unwind(group_redeliveries(
         &store,
-        &store.pool,
+        &store.writes,
         sqlite_deliveries(&store),
     ))
     .await;
@@ -387,7 +387,7 @@ async fn sqlite_group_survives_a_bad_batch() {
     .unwrap();
     let bad = contract::firing("Poison", "web9", contract::at(0));
     let outcome =
-        contract::catch_unwind(group_survives_a_bad_batch(&store, &store.pool, bad)).await;
+        contract::catch_unwind(group_survives_a_bad_batch(&store, &store.writes, bad)).await;
     remove(store, path).await;
     outcome.unwrap_or_else(|p| std::panic::resume_unwind(p));
 }
@@ -411,7 +411,7 @@ async fn sqlite_group_equals_sequential_ingest() {
         let outcome = contract::catch_unwind(group_equals_sequential(
             &sequential,
             &grouped,
-            &grouped.pool,
+            &grouped.writes,
             seed,
         ))
         .await;
@@ -443,7 +443,7 @@ async fn postgres_group_equals_sequential_ingest() {
 #[tokio::test]
 async fn a_transient_group_failure_reaches_every_caller() {
     let (store, path) = temp_store().await;
-    let pool = store.pool.clone();
+    let pool = store.writes.clone();
     pool.close().await;
     let batches: Vec<IngestBatch> = (0..3)
         .map(|i| {
@@ -460,4 +460,203 @@ async fn a_transient_group_failure_reaches_every_caller() {
         let error = result.expect_err("closed pool");
         assert!(error.is_transient(), "{error:?}");
     }
+}
+
+// --- writes in groups ---------------------------------------------------------------
+
+use super::group::{Durability, boxed, test_write};
+use jarvis_core::domain::AuditEntry;
+
+fn audit_entry(action: &str) -> AuditEntry {
+    AuditEntry {
+        at: contract::at(1),
+        incident: None,
+        action: action.into(),
+        host: None,
+        decision: "allow".into(),
+        rule: "test".into(),
+        reason: "group".into(),
+        executed: false,
+        exit_code: None,
+    }
+}
+
+/// Ingests and writes of one group commit together; a write that fails is
+/// rolled back alone and its caller gets its own error; alone, its failure
+/// commits nothing.
+macro_rules! writes_in_groups {
+    ($test:ident, $open:expr, $close:expr, $committer:ident, $conn:ty) => {
+        #[tokio::test]
+        async fn $test() {
+            let (store, handle) = $open.await;
+            let outcome = contract::catch_unwind(async {
+                async fn insert(
+                    conn: &mut $conn,
+                    action: &'static str,
+                ) -> Result<usize, StoreError> {
+                    sqlx::query(
+                        "INSERT INTO audit_log (at, action, decision, rule, reason, executed) \
+                         VALUES ('2026-01-01T00:00:00Z', $1, 'allow', 't', 'r', false)",
+                    )
+                    .bind(action)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    Ok(action.len())
+                }
+                let (ok_a, a) =
+                    test_write::<$conn, _, _>(Durability::Crash, |conn| boxed(insert(conn, "a")));
+                let (bad, b) = test_write::<$conn, (), _>(Durability::Crash, |conn| {
+                    boxed(async move {
+                        insert(conn, "b").await?;
+                        Err(StoreError::Conflict("refused after writing".into()))
+                    })
+                });
+                let (ok_c, c) = test_write::<$conn, _, _>(Durability::Durable, |conn| {
+                    boxed(insert(conn, "ccc"))
+                });
+                let fresh = contract::batch(
+                    &[contract::firing("NginxDown", "web7", contract::at(0))],
+                    contract::at(1),
+                );
+                let (job, ingested) = Job::new(IngestPlan::new(&fresh).expect("plan"));
+                group::commit(&store.$committer, vec![job], vec![ok_a, bad, ok_c]).await;
+                assert_eq!(a.await.unwrap().unwrap(), 1);
+                assert!(
+                    matches!(b.await.unwrap(), Err(StoreError::Conflict(_))),
+                    "the failing write gets its own error"
+                );
+                assert_eq!(c.await.unwrap().unwrap(), 3);
+                assert!(ingested.await.unwrap().unwrap()[0].new);
+                let mut actions: Vec<String> = store
+                    .audit_log(None, 0)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|e| e.action)
+                    .collect();
+                actions.sort();
+                assert_eq!(actions, ["a", "ccc"], "b was rolled back alone");
+                assert_eq!(store.open_incidents().await.unwrap().len(), 1);
+
+                // Alone, a failing write commits nothing either.
+                let (bad, b) = test_write::<$conn, (), _>(Durability::Durable, |conn| {
+                    boxed(async move {
+                        insert(conn, "dd").await?;
+                        Err(StoreError::Conflict("refused".into()))
+                    })
+                });
+                group::commit(&store.$committer, Vec::new(), vec![bad]).await;
+                assert!(matches!(b.await.unwrap(), Err(StoreError::Conflict(_))));
+                assert_eq!(store.audit_log(None, 0).await.unwrap().len(), 2);
+
+                // The store's own writes still work after a rolled-back group.
+                store.audit(&audit_entry("after")).await.unwrap();
+                assert_eq!(store.audit_log(None, 0).await.unwrap().len(), 3);
+            })
+            .await;
+            $close(store, handle).await;
+            outcome.unwrap_or_else(|p| std::panic::resume_unwind(p));
+        }
+    };
+}
+
+writes_in_groups!(
+    sqlite_writes_in_groups,
+    temp_store(),
+    remove,
+    writes,
+    sqlx::SqliteConnection
+);
+writes_in_groups!(
+    postgres_writes_in_groups,
+    temp_postgres(),
+    drop_postgres,
+    pool,
+    sqlx::PgConnection
+);
+
+/// A group is committed with `synchronous=FULL` when any entry must survive
+/// a power cut, and with `NORMAL` otherwise.
+#[tokio::test]
+async fn sqlite_groups_sync_as_their_most_durable_entry() {
+    let (store, path) = temp_store().await;
+    let synchronous = |durability| {
+        test_write::<sqlx::SqliteConnection, i64, _>(durability, |conn| {
+            boxed(async move {
+                sqlx::query_scalar("PRAGMA synchronous")
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))
+            })
+        })
+    };
+    let mut seen = Vec::new();
+    for group in [
+        vec![Durability::Crash],
+        vec![Durability::Durable],
+        vec![Durability::Crash, Durability::Durable, Durability::Crash],
+        vec![Durability::Crash, Durability::Crash],
+    ] {
+        let (writes, answers): (Vec<_>, Vec<_>) = group.into_iter().map(synchronous).unzip();
+        group::commit(&store.writes, Vec::new(), writes).await;
+        let mut levels = Vec::new();
+        for answer in answers {
+            levels.push(answer.await.unwrap().unwrap());
+        }
+        seen.push(levels);
+    }
+    // Accepting alerts is always durable.
+    let (probe, level) = synchronous(Durability::Crash);
+    let batch = contract::batch(
+        &[contract::firing("NginxDown", "web1", contract::at(0))],
+        contract::at(1),
+    );
+    let (job, _) = Job::new(IngestPlan::new(&batch).expect("plan"));
+    group::commit(&store.writes, vec![job], vec![probe]).await;
+    seen.push(vec![level.await.unwrap().unwrap()]);
+    remove(store, path).await;
+    assert_eq!(
+        seen,
+        [vec![1], vec![2], vec![2, 2, 2], vec![1, 1], vec![2]],
+        "1 = NORMAL, 2 = FULL"
+    );
+}
+
+/// Through the port: a transition into `executing` (the checkpoint before
+/// commands run) is durable; the one before it is not.
+#[tokio::test]
+async fn the_checkpoint_before_commands_is_durable() {
+    use jarvis_core::domain::IncidentState;
+    let (store, path) = temp_store().await;
+    let incident = contract::open(&store, "NginxDown", "web1", contract::at(0)).await;
+    // The level the last group left on the writer's one connection.
+    let level = async || -> i64 {
+        let mut conn = store.writes.acquire().await.unwrap();
+        sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap()
+    };
+    let mut seen = Vec::new();
+    for to in [
+        IncidentState::Planning,
+        IncidentState::Validating,
+        IncidentState::Executing,
+    ] {
+        store
+            .transition(incident.id, to, "test", contract::at(1))
+            .await
+            .unwrap();
+        seen.push((to, level().await));
+    }
+    remove(store, path).await;
+    assert_eq!(
+        seen,
+        [
+            (IncidentState::Planning, 1),
+            (IncidentState::Validating, 1),
+            (IncidentState::Executing, 2),
+        ]
+    );
 }
