@@ -49,11 +49,14 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
+        // A local file cannot go stale: no ping before each use (a round
+        // trip to the connection's worker thread per statement otherwise).
         let writes = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
+            .test_before_acquire(false)
             .connect_with(options.clone())
             .await
             .map_err(db_err("opening the sqlite store"))?;
@@ -63,6 +66,7 @@ impl SqliteStore {
             .map_err(|e| migrate_err("migrating the sqlite store", e))?;
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(db_err("opening the sqlite store"))?;
@@ -81,6 +85,7 @@ impl SqliteStore {
             .min_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(db_err("opening an in-memory sqlite store"))?;
@@ -114,18 +119,14 @@ impl SqliteStore {
         conn: &mut SqliteConnection,
         durability: Durability,
     ) -> Result<sqlx::Transaction<'_, Sqlite>, StoreError> {
-        const DOING: &str = "starting a write";
-        let synchronous = match durability {
-            Durability::Durable => "PRAGMA synchronous = FULL",
-            Durability::Crash => "PRAGMA synchronous = NORMAL",
+        // One round trip: the level for this commit, then the write lock.
+        let begin = match durability {
+            Durability::Durable => "PRAGMA synchronous = FULL; BEGIN IMMEDIATE",
+            Durability::Crash => "PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE",
         };
-        sqlx::query(synchronous)
-            .execute(&mut *conn)
+        sqlx::Connection::begin_with(conn, begin)
             .await
-            .map_err(db_err(DOING))?;
-        sqlx::Connection::begin_with(conn, "BEGIN IMMEDIATE")
-            .await
-            .map_err(db_err(DOING))
+            .map_err(db_err("starting a write"))
     }
 }
 
