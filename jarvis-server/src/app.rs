@@ -181,7 +181,9 @@ pub async fn build(config: Config, env: AppEnv) -> Result<App, BuildError> {
         store_handle: wired.store,
         metrics,
         tasks: TaskTracker::new(),
-        queue: Arc::new(Queue::default()),
+        queue: Arc::new(Queue::new(
+            config.pipeline.max_concurrent_incidents as usize,
+        )),
         started_at,
         n8n: wired.n8n,
         handoff_lock: wired.handoff_lock,

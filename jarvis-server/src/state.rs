@@ -17,12 +17,16 @@ use utoipa::ToSchema;
 use crate::auth::Credentials;
 use crate::metrics::{self, ActiveGuard};
 
-/// Counters of the in-process work queue (webhook batches handled after the reply).
-#[derive(Debug, Default)]
+/// The in-process work queue: webhook batches handled after the reply, at
+/// most `[pipeline] max_concurrent_incidents` at once, oldest first (the
+/// semaphore is fair). Waiting batches are already stored: a restart
+/// resumes their incidents from the store.
+#[derive(Debug)]
 pub struct Queue {
     accepted: AtomicU64,
     in_flight: AtomicU64,
     completed: AtomicU64,
+    slots: tokio::sync::Semaphore,
 }
 
 /// A snapshot of [`Queue`].
@@ -30,13 +34,23 @@ pub struct Queue {
 pub struct QueueStats {
     /// Batches accepted since start.
     pub accepted: u64,
-    /// Batches being handled now.
+    /// Batches accepted and not finished: waiting for a slot or being handled.
     pub in_flight: u64,
     /// Batches finished since start.
     pub completed: u64,
 }
 
 impl Queue {
+    /// A queue that handles at most `concurrency` batches at once.
+    pub fn new(concurrency: usize) -> Self {
+        Queue {
+            accepted: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
+            completed: AtomicU64::new(0),
+            slots: tokio::sync::Semaphore::new(concurrency.max(1)),
+        }
+    }
+
     pub fn stats(&self) -> QueueStats {
         QueueStats {
             accepted: self.accepted.load(Ordering::Relaxed),
@@ -83,6 +97,8 @@ impl AppState {
         let span = info_span!("batch", alerts = ingested.len());
         self.tasks.spawn(
             async move {
+                // The semaphore is never closed: `None` cannot happen.
+                let _slot = state.queue.slots.acquire().await.ok();
                 let _active = ActiveGuard::new();
                 let since = state.now();
                 let handled = state.pipeline.handle_ingested(&ingested).await;

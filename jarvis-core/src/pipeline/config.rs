@@ -26,6 +26,10 @@ pub struct PipelineConfig {
     pub approval_expiry_seconds: u64,
     /// An LLM plan whose stated confidence is below this needs approval (default 0.6).
     pub min_plan_confidence: f64,
+    /// Incidents a process works on at once (default 8). Webhooks are
+    /// acknowledged as soon as their alerts are stored; the incidents they
+    /// open wait in the store, oldest first, for one of these slots.
+    pub max_concurrent_incidents: u32,
 }
 
 impl Default for PipelineConfig {
@@ -40,6 +44,7 @@ impl Default for PipelineConfig {
             lease_seconds: 15 * 60,
             approval_expiry_seconds: 30 * 60,
             min_plan_confidence: 0.6,
+            max_concurrent_incidents: 8,
         }
     }
 }
@@ -85,6 +90,9 @@ impl PipelineConfig {
         }
         if !(0.0..=1.0).contains(&self.min_plan_confidence) {
             problems.push("pipeline.min_plan_confidence: must be within [0, 1]".to_string());
+        }
+        if self.max_concurrent_incidents == 0 {
+            problems.push("pipeline.max_concurrent_incidents: must be at least 1".to_string());
         }
         if self.lease_seconds < 30 {
             problems.push("pipeline.lease_seconds: must be at least 30".to_string());
