@@ -664,11 +664,11 @@ macro_rules! impl_sql_store {
             async fn save_maintenance(&self, window: &MaintenanceWindow) -> Result<(), StoreError> {
                 sqlx::query(
                     "INSERT INTO maintenance_windows (id, scope, reason, created_by, starts_at, \
-                     ends_at, ended_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                     ends_at, ended_at, silence_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
                      ON CONFLICT (id) DO UPDATE SET scope = excluded.scope, \
                      reason = excluded.reason, created_by = excluded.created_by, \
                      starts_at = excluded.starts_at, ends_at = excluded.ends_at, \
-                     ended_at = excluded.ended_at",
+                     ended_at = excluded.ended_at, silence_id = excluded.silence_id",
                 )
                 .bind(window.id.to_string())
                 .bind(to_json(&window.scope, "scope")?)
@@ -677,6 +677,7 @@ macro_rules! impl_sql_store {
                 .bind(ts(window.starts_at))
                 .bind(ts(window.ends_at))
                 .bind(opt_ts(window.ended_at))
+                .bind(window.silence_id.as_deref())
                 .execute(&self.pool)
                 .await
                 .map_err(db_err("saving a maintenance window"))?;
@@ -688,8 +689,8 @@ macro_rules! impl_sql_store {
                 now: DateTime<Utc>,
             ) -> Result<Vec<MaintenanceWindow>, StoreError> {
                 let rows: Vec<MaintenanceRow> = sqlx::query_as(
-                    "SELECT id, scope, reason, created_by, starts_at, ends_at, ended_at \
-                     FROM maintenance_windows WHERE ends_at > $1 \
+                    "SELECT id, scope, reason, created_by, starts_at, ends_at, ended_at, \
+                     silence_id FROM maintenance_windows WHERE ends_at > $1 \
                      AND (ended_at IS NULL OR ended_at > $1) ORDER BY starts_at, id",
                 )
                 .bind(ts(now))
