@@ -265,7 +265,8 @@ pub async fn wire(
                         what: "llm",
                         reason: e.to_string(),
                     })?
-                    .with_runbooks(Arc::new(crate::claude::LibraryRunbooks(runbooks.clone())));
+                    .with_runbooks(Arc::new(crate::claude::LibraryRunbooks(runbooks.clone())))
+                    .with_audit(store.store(), clock.clone());
             if let Some(l) = &cfg.loki {
                 let mut lc = crate::loki::LokiConfig::new(l.url.clone());
                 lc.tenant = l.org_id.clone();
