@@ -11,16 +11,18 @@ use chrono::Utc;
 use fake::{FakeAnthropic, error, submit_turn, text_turn, tool_turn};
 use jarvis_adapters::claude::{
     ClaudeConfig, ClaudePlanner, DailyTokenBudget, LogLine, LogSource, MetricSeries, MetricSource,
-    prompt,
+    PLANNING_AUDIT_PREFIX, prompt,
 };
+use jarvis_core::clock::SystemClock;
 use jarvis_core::domain::{
     Action, Alert, AlertId, FailurePattern, Incident, IncidentId, IncidentState, Labels, RouteKey,
     Runbook, Step, StepResult, Tier, steps_signature,
 };
 use jarvis_core::error::{BoxError, ExecError, PlanError};
 use jarvis_core::hints::Hints;
-use jarvis_core::ports::{Executor, PlanContext, Planner};
+use jarvis_core::ports::{Executor, PlanContext, Planner, Store};
 use jarvis_core::safety::{Decision, SafetyPolicy, ValidatedStep};
+use jarvis_core::testing::InMemoryStore;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
@@ -276,6 +278,95 @@ async fn refused_and_remediation_commands_come_back_as_errors_and_never_run() {
     let loki = by_id("toolu_c");
     assert_eq!(loki["is_error"], true);
     assert!(loki["content"].as_str().unwrap().contains("not configured"));
+}
+
+#[tokio::test]
+async fn every_planning_command_is_audited_whether_it_ran_or_not() {
+    let fake = FakeAnthropic::start(KEY).await;
+    fake.push(tool_turn(&[
+        (
+            "toolu_a",
+            "run_command",
+            json!({"host": "web1", "command": "systemctl status demo"}),
+        ),
+        (
+            "toolu_b",
+            "run_command",
+            json!({"host": "web1", "command": "rm -rf /"}),
+        ),
+        (
+            "toolu_c",
+            "run_command",
+            json!({"host": "web1", "command": "systemctl restart demo"}),
+        ),
+        (
+            "toolu_d",
+            "gather_logs",
+            json!({"host": "web1", "service": "demo"}),
+        ),
+    ]));
+    fake.push(submit_turn("toolu_e", restart_plan()));
+    let store = Arc::new(InMemoryStore::new());
+    let (planner, executor, safety) = planner(config(&fake, KEY));
+    let planner = planner.with_audit(store.clone(), Arc::new(SystemClock));
+    let ctx = context(&[], None);
+
+    planner.plan(&ctx).await.unwrap();
+    assert_eq!(fake.violations(), Vec::<String>::new());
+    assert_eq!(
+        executor.ran(),
+        vec![
+            "web1: systemctl status demo",
+            "web1: journalctl -u demo -n 100 --no-pager"
+        ]
+    );
+
+    let log = store.audit_log(Some(ctx.incident.id), 50).await.unwrap();
+    assert_eq!(log.len(), 4, "one entry per command asked for: {log:#?}");
+    let entry = |action: &str| {
+        log.iter()
+            .find(|e| e.action == action)
+            .unwrap_or_else(|| panic!("no audit entry for {action:?} in {log:#?}"))
+            .clone()
+    };
+    for e in &log {
+        assert_eq!(e.incident, Some(ctx.incident.id));
+        assert_eq!(e.host.as_deref(), Some("web1"));
+        assert!(e.reason.starts_with(PLANNING_AUDIT_PREFIX), "{e:?}");
+        // What the command printed never goes to the audit log.
+        assert!(!format!("{e:?}").contains("active (running)"), "{e:?}");
+    }
+
+    let ran = entry("web1: systemctl status demo");
+    let verdict = safety.check(&Step::shell("web1", "systemctl status demo"));
+    assert_eq!(
+        (ran.decision.as_str(), ran.rule.as_str()),
+        ("allow", verdict.rule.as_str())
+    );
+    assert!(ran.executed);
+    assert_eq!(ran.exit_code, Some(0));
+
+    let refused = entry("web1: rm -rf /");
+    let verdict = safety.check(&Step::shell("web1", "rm -rf /"));
+    assert_eq!(verdict.decision, Decision::Refuse);
+    assert_eq!(refused.decision, "refuse");
+    assert_eq!(refused.rule, verdict.rule);
+    assert!(refused.reason.contains(&verdict.reason), "{refused:?}");
+    assert!(!refused.executed);
+    assert_eq!(refused.exit_code, None);
+
+    // Allowed, but remediation: not run while planning, and the entry says so.
+    let remediation = entry("web1: systemctl restart demo");
+    assert!(!remediation.executed);
+    assert_eq!(remediation.exit_code, None);
+    assert!(
+        remediation.reason.contains("classified as remediation"),
+        "{remediation:?}"
+    );
+
+    let journal = entry("web1: journalctl -u demo -n 100 --no-pager");
+    assert!(journal.executed);
+    assert_eq!(journal.exit_code, Some(0));
 }
 
 #[tokio::test]

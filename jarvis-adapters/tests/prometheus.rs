@@ -306,6 +306,14 @@ async fn silences_are_created_listed_and_expired_in_real_alertmanager() {
     client.expire_silence(&id).await.unwrap();
     let expired = client.silence(&id).await.unwrap();
     assert_eq!(expired.status.state, "expired");
+    // Expiring it again is fine; a silence Alertmanager never had is gone.
+    client.expire_silence(&id).await.unwrap();
+    assert_eq!(client.silence(&id).await.unwrap().status.state, "expired");
+    let unknown = client
+        .expire_silence("00000000-0000-0000-0000-000000000000")
+        .await
+        .unwrap_err();
+    assert!(unknown.is_gone(), "{unknown:?}");
 
     // Alertmanager refuses an inverted time range with a plain-string 400.
     let bad = NewSilence::for_labels(&labels, now, now - chrono::Duration::minutes(1), "bad");

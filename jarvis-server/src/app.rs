@@ -187,6 +187,7 @@ pub async fn build(config: Config, env: AppEnv) -> Result<App, BuildError> {
         started_at,
         n8n: wired.n8n,
         handoff_lock: wired.handoff_lock,
+        alertmanager: wired.alertmanager,
         anomaly,
         intake: Arc::new(intake),
         config: Arc::new(config),

@@ -82,6 +82,8 @@ pub struct AppState {
     pub anomaly: Option<Arc<crate::routes::anomalies::AnomalyWatch>>,
     /// Store or spool: degraded mode while the store is unreachable.
     pub intake: Arc<jarvis_adapters::spool::Intake>,
+    /// Silences maintenance windows in Alertmanager, when `[alertmanager]` is configured.
+    pub alertmanager: Option<Arc<jarvis_adapters::prometheus::AlertmanagerClient>>,
 }
 
 impl AppState {

@@ -502,8 +502,18 @@ async fn maintenance_windows_start_list_and_end() {
     let w: Value = r.json().await.unwrap();
     assert_eq!(w["created_by"], USER);
     assert_eq!(w["active"], true);
+    // No Alertmanager configured: no silence, and nothing went wrong.
+    assert_eq!(w["silence_id"], Value::Null);
+    assert_eq!(w["silence_error"], Value::Null);
     let status = t.get_json("/maintenance/status").await;
     assert_eq!(status["in_maintenance"], true);
+    let schema = &t.get_json("/openapi.json").await["components"]["schemas"]["WindowView"];
+    for field in ["silence_id", "silence_error"] {
+        assert!(
+            schema["properties"][field].is_object(),
+            "WindowView documents {field}: {schema}"
+        );
+    }
     let r = t.post_json("/maintenance/end", json!({})).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let r = t

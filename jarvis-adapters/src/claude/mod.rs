@@ -7,7 +7,9 @@
 //! rule. Action tools (Home Assistant, n8n, self-restart) never run during
 //! planning: they become proposed plan steps, which the pipeline validates
 //! again like every other step. Alert data and tool output reach the model only
-//! as quoted JSON data ([`prompt`]).
+//! as quoted JSON data ([`prompt`]). With [`ClaudePlanner::with_audit`], every
+//! command the model asks to run is written to the store's audit log with the
+//! incident, host, verdict, rule and exit status (never its output).
 //!
 //! The loop stops on `submit_plan`, after `stall_iterations` turns without a
 //! new tool call, at `max_iterations`, or when the incident or daily token
@@ -25,7 +27,7 @@ pub mod tools;
 
 pub use client::ClaudeClient;
 pub use config::ClaudeConfig;
-pub use planner::{ClaudePlanner, DailyTokenBudget, PLANNER_NAME};
+pub use planner::{ClaudePlanner, DailyTokenBudget, PLANNER_NAME, PLANNING_AUDIT_PREFIX};
 pub use sources::{LibraryRunbooks, LokiLogs, PrometheusMetrics};
 pub use tools::{LogLine, LogSource, MetricSeries, MetricSource, RunbookSource};
 

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{NaiveDate, Utc};
-use jarvis_core::domain::{LlmUsage, Plan, Step, StepResult, Tier, steps_signature};
+use jarvis_core::domain::{AuditEntry, LlmUsage, Plan, Step, StepResult, Tier, steps_signature};
 use jarvis_core::error::PlanError;
-use jarvis_core::ports::{Executor, PlanContext, Planner};
+use jarvis_core::ports::{Clock, Executor, PlanContext, Planner, Store};
 use jarvis_core::safety::{Decision, SafetyClass, SafetyPolicy, Verdict};
 use serde_json::{Value, json};
 
@@ -108,7 +108,19 @@ pub struct ClaudePlanner {
     runbooks: Option<Arc<dyn RunbookSource>>,
     daily: Arc<DailyTokenBudget>,
     tools: Vec<ToolDef>,
+    audit: Option<PlanningAudit>,
 }
+
+/// Where the commands the model runs while planning are audited.
+#[derive(Clone, Debug)]
+struct PlanningAudit {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+}
+
+/// Prefixes the reason of every audit entry written while planning, so the
+/// log tells a model's diagnostic from a plan step.
+pub const PLANNING_AUDIT_PREFIX: &str = "during planning: ";
 
 impl fmt::Debug for ClaudePlanner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -139,7 +151,15 @@ impl ClaudePlanner {
             runbooks: None,
             daily,
             tools: tools::definitions(),
+            audit: None,
         })
+    }
+
+    /// Records every command the model asks to run (`run_command`,
+    /// `gather_logs`), run or refused, in `store`'s audit log.
+    pub fn with_audit(mut self, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        self.audit = Some(PlanningAudit { store, clock });
+        self
     }
 
     /// Serves `query_loki_logs`.
@@ -418,13 +438,16 @@ impl ClaudePlanner {
     ) -> ToolOutcome {
         match call.name.as_str() {
             tools::RUN_COMMAND => match parse::<tools::RunCommand>(&call.input) {
-                Ok(input) => self.diagnose(Step::shell(input.host, input.command)).await,
+                Ok(input) => {
+                    self.diagnose(ctx, Step::shell(input.host, input.command))
+                        .await
+                }
                 Err(e) => e,
             },
             tools::GATHER_LOGS => match parse::<tools::GatherLogs>(&call.input) {
                 Ok(input) if tools::is_unit_name(&input.service) => {
                     let command = format!("journalctl -u {} -n 100 --no-pager", input.service);
-                    self.diagnose(Step::shell(input.host, command)).await
+                    self.diagnose(ctx, Step::shell(input.host, command)).await
                 }
                 Ok(_) => ToolOutcome::error("service must be a plain systemd unit name"),
                 Err(e) => e,
@@ -450,17 +473,25 @@ impl ClaudePlanner {
     }
 
     /// Runs a step only when the policy allows it unattended as diagnostic.
-    async fn diagnose(&self, step: Step) -> ToolOutcome {
+    /// Every call is audited, whether it ran or not.
+    async fn diagnose(&self, ctx: &PlanContext, step: Step) -> ToolOutcome {
         let step = step.with_reason("diagnostic during planning");
-        let validated = match self.safety.validate(step) {
+        let validated = match self.safety.validate(step.clone()) {
             Ok(validated) => validated,
-            Err(verdict) => return refusal(&verdict),
+            Err(verdict) => {
+                self.audit(ctx, &step, &verdict, &verdict.reason, None)
+                    .await;
+                return refusal(&verdict);
+            }
         };
         let verdict = validated.verdict();
-        if verdict.decision != Decision::Allow {
-            return refusal(verdict);
-        }
         if validated.class() != SafetyClass::Diagnostic {
+            let reason = format!(
+                "not run: classified as {}, and only diagnostic commands run while planning ({})",
+                validated.class().as_str(),
+                verdict.reason
+            );
+            self.audit(ctx, &step, verdict, &reason, None).await;
             return ToolOutcome::error(format!(
                 "not executed: classified as {} (rule {}: {}). Only diagnostic commands run during \
                  planning; put remediation in submit_plan",
@@ -474,9 +505,48 @@ impl ClaudePlanner {
             rule = %verdict.rule,
             "running diagnostic command for the planner"
         );
-        match self.executor.execute(&validated).await {
-            Ok(result) => ToolOutcome::ok(render_result(&result)),
-            Err(e) => ToolOutcome::error(format!("could not run the command: {e}")),
+        let result = self.executor.execute(&validated).await;
+        match result {
+            Ok(result) => {
+                self.audit(ctx, &step, verdict, &verdict.reason, Some(&result))
+                    .await;
+                ToolOutcome::ok(render_result(&result))
+            }
+            Err(e) => {
+                let reason = format!("{}; could not run: {e}", verdict.reason);
+                self.audit(ctx, &step, verdict, &reason, None).await;
+                ToolOutcome::error(format!("could not run the command: {e}"))
+            }
+        }
+    }
+
+    /// Appends one planning command to the audit log. A store that is down
+    /// does not stop planning: the failure is logged.
+    async fn audit(
+        &self,
+        ctx: &PlanContext,
+        step: &Step,
+        verdict: &Verdict,
+        reason: &str,
+        result: Option<&StepResult>,
+    ) {
+        let Some(audit) = &self.audit else {
+            return;
+        };
+        let entry = AuditEntry {
+            at: audit.clock.now(),
+            incident: Some(ctx.incident.id),
+            action: step.action.summary(),
+            host: step.action.host().map(str::to_string),
+            decision: verdict.decision.as_str().to_string(),
+            rule: verdict.rule.clone(),
+            reason: format!("{PLANNING_AUDIT_PREFIX}{reason}"),
+            executed: result.is_some(),
+            exit_code: result.and_then(|r| r.exit_code),
+        };
+        if let Err(e) = audit.store.audit(&entry).await {
+            tracing::warn!(incident = %ctx.incident.id, rule = %entry.rule, error = %e,
+                "planning command not audited");
         }
     }
 

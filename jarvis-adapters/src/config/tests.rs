@@ -231,6 +231,37 @@ fn legacy_names_and_jarvis_vars_fill_the_tree() {
 }
 
 #[test]
+fn alertmanager_comes_from_the_file_or_jarvis_alertmanager_url() {
+    assert!(Config::zero().alertmanager.is_none());
+    let file = load_str(
+        "[alertmanager]\nurl = \"http://am:9093\"\nrequest_timeout_secs = 3\n",
+        &[],
+    )
+    .unwrap();
+    let am = file.alertmanager.unwrap();
+    assert_eq!(am.url.as_str(), "http://am:9093/");
+    assert_eq!(am.request_timeout, Duration::from_secs(3));
+
+    let env_wins = load_str(
+        "[alertmanager]\nurl = \"http://am:9093\"\n",
+        &[("JARVIS_ALERTMANAGER__URL", "http://127.0.0.1:19093")],
+    )
+    .unwrap();
+    assert_eq!(
+        env_wins.alertmanager.unwrap().url.as_str(),
+        "http://127.0.0.1:19093/"
+    );
+
+    let err = load_str("", &[("JARVIS_ALERTMANAGER__URL", "am:9093")]).unwrap_err();
+    assert!(
+        err.problems
+            .iter()
+            .any(|p| p.starts_with("alertmanager.url:") && p.contains("JARVIS_ALERTMANAGER__URL")),
+        "{err}"
+    );
+}
+
+#[test]
 fn secrets_never_show_in_debug() {
     let cfg = load(
         None,

@@ -138,6 +138,8 @@ pub struct Wired {
     pub ssh: Option<Arc<crate::ssh::SshExecutor>>,
     /// Serialises hand-offs (the HTTP endpoint and `SelfRestart` steps share it).
     pub handoff_lock: Arc<tokio::sync::Mutex<()>>,
+    /// The Alertmanager client, when `[alertmanager]` is configured (maintenance silences).
+    pub alertmanager: Option<Arc<crate::prometheus::AlertmanagerClient>>,
     /// Seed patterns added to the store at start-up.
     pub seeded: usize,
 }
@@ -207,6 +209,22 @@ pub async fn wire(
         None => None,
     };
 
+    let alertmanager = match &cfg.alertmanager {
+        Some(a) => {
+            let mut ac = crate::prometheus::AlertmanagerConfig::new(a.url.clone());
+            ac.request_timeout_secs = a.request_timeout.as_secs().max(1);
+            Some(Arc::new(
+                crate::prometheus::AlertmanagerClient::new(&ac).map_err(|e| {
+                    WiringError::Adapter {
+                        what: "alertmanager",
+                        reason: e.to_string(),
+                    }
+                })?,
+            ))
+        }
+        None => None,
+    };
+
     let handoff_lock = Arc::new(tokio::sync::Mutex::new(()));
     let self_restart = n8n
         .clone()
@@ -247,7 +265,8 @@ pub async fn wire(
                         what: "llm",
                         reason: e.to_string(),
                     })?
-                    .with_runbooks(Arc::new(crate::claude::LibraryRunbooks(runbooks.clone())));
+                    .with_runbooks(Arc::new(crate::claude::LibraryRunbooks(runbooks.clone())))
+                    .with_audit(store.store(), clock.clone());
             if let Some(l) = &cfg.loki {
                 let mut lc = crate::loki::LokiConfig::new(l.url.clone());
                 lc.tenant = l.org_id.clone();
@@ -324,6 +343,7 @@ pub async fn wire(
         n8n,
         ssh,
         handoff_lock,
+        alertmanager,
         seeded,
     })
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use jarvis_core::domain::Labels;
+use jarvis_core::domain::{Labels, MaintenanceScope, MaintenanceWindow};
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
 use url::Url;
@@ -36,7 +36,20 @@ impl Matcher {
             is_equal: true,
         }
     }
+
+    /// `name=~"value"` (Alertmanager anchors the expression at both ends).
+    pub fn regex(name: impl Into<String>, value: impl Into<String>) -> Self {
+        Matcher {
+            name: name.into(),
+            value: value.into(),
+            is_regex: true,
+            is_equal: true,
+        }
+    }
 }
+
+/// The label every alert has, matched by a global maintenance silence.
+const ALL_ALERTS: (&str, &str) = ("alertname", ".+");
 
 /// A silence to create (`postableSilence`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -70,6 +83,50 @@ impl NewSilence {
             comment: comment.into(),
         }
     }
+
+    /// The silence that accompanies a maintenance window, for the window's span.
+    ///
+    /// A global window silences every alert (`alertname=~".+"`). A host window
+    /// silences alerts whose `instance` label names the host, with or without
+    /// a port (`web1`, `web1:9100`, `[::1]:9100`): the label Jarvis itself falls
+    /// back on to find an alert's host. One silence cannot also match the other
+    /// ways Jarvis maps an alert to a host (a `remediation_host` hint, a routing
+    /// rule); Jarvis's own window still holds those back from remediation.
+    pub fn for_maintenance(window: &MaintenanceWindow) -> Self {
+        let matcher = match &window.scope {
+            MaintenanceScope::Global => Matcher::regex(ALL_ALERTS.0, ALL_ALERTS.1),
+            MaintenanceScope::Host(host) => Matcher::regex("instance", instance_pattern(host)),
+        };
+        NewSilence {
+            matchers: vec![matcher],
+            starts_at: window.starts_at,
+            ends_at: window.ends_at,
+            created_by: "jarvis".to_string(),
+            comment: format!(
+                "jarvis maintenance window {} (started by {}): {}",
+                window.id, window.created_by, window.reason
+            ),
+        }
+    }
+}
+
+/// An `instance` value naming `host`: `host`, `host:PORT`, `[host]` or `[host]:PORT`,
+/// the forms `Alert::instance_host` reads back to `host`.
+pub fn instance_pattern(host: &str) -> String {
+    let host = regex_escape(host);
+    format!("(?:{host}|\\[{host}\\])(?::[0-9]+)?")
+}
+
+/// Escapes what RE2 (Alertmanager's regex engine) treats as syntax.
+fn regex_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_ascii_punctuation() && !matches!(c, '_' | '-' | ':' | '/' | '@' | '%' | '=') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// `expired`, `active` or `pending`.
@@ -158,12 +215,16 @@ impl AlertmanagerClient {
         Ok(created.silence_id)
     }
 
-    /// Expires a silence. `NotFound` when Alertmanager does not know it.
+    /// Expires a silence. `NotFound` when Alertmanager does not know it;
+    /// expiring a silence that already expired succeeds.
     #[instrument(skip_all, fields(silence = %id))]
     pub async fn expire_silence(&self, id: &str) -> Result<(), AlertmanagerError> {
         let url = self.url(&format!("api/v2/silence/{}", encode_segment(id)));
         match self.call(self.http.delete(url)).await {
-            Err(AlertmanagerError::Rejected { status: 404, .. }) => {
+            // Newer Alertmanagers answer 404; 0.25 answers 500 "silence not found".
+            Err(AlertmanagerError::Rejected { status, message })
+                if status == 404 || (status == 500 && message == "silence not found") =>
+            {
                 Err(AlertmanagerError::NotFound(id.to_string()))
             }
             other => other.map(drop),
@@ -193,27 +254,19 @@ impl AlertmanagerClient {
     }
 
     async fn call(&self, req: reqwest::RequestBuilder) -> Result<String, AlertmanagerError> {
-        let resp = req
-            .send()
-            .await
-            .map_err(|source| AlertmanagerError::Unreachable {
-                url: self.base.to_string(),
-                source,
-            })?;
+        let unreachable = |source: reqwest::Error| AlertmanagerError::Unreachable {
+            url: crate::config::redact_url(&self.base),
+            source: source.without_url(),
+        };
+        let resp = req.send().await.map_err(unreachable)?;
         let status = resp.status();
-        let body = resp
-            .text()
-            .await
-            .map_err(|source| AlertmanagerError::Unreachable {
-                url: self.base.to_string(),
-                source,
-            })?;
+        let body = resp.text().await.map_err(unreachable)?;
         if status.is_success() {
             Ok(body)
         } else {
             Err(AlertmanagerError::Rejected {
                 status: status.as_u16(),
-                message: snippet(body.trim_matches('"'), 512),
+                message: snippet(body.trim().trim_matches('"'), 512),
             })
         }
     }
@@ -262,6 +315,68 @@ mod tests {
                 .unwrap()
                 .starts_with("2026-01-01T00:00:00")
         );
+    }
+
+    fn window(scope: MaintenanceScope) -> MaintenanceWindow {
+        let t = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+            .unwrap()
+            .to_utc();
+        MaintenanceWindow {
+            id: jarvis_core::domain::MaintenanceId::new(),
+            scope,
+            reason: "kernel upgrade".into(),
+            created_by: "ops".into(),
+            starts_at: t,
+            ends_at: t + chrono::Duration::hours(1),
+            ended_at: None,
+            silence_id: None,
+        }
+    }
+
+    #[test]
+    fn a_global_window_silences_every_alert_for_its_span() {
+        let w = window(MaintenanceScope::Global);
+        let s = NewSilence::for_maintenance(&w);
+        assert_eq!(s.matchers, vec![Matcher::regex("alertname", ".+")]);
+        assert_eq!((s.starts_at, s.ends_at), (w.starts_at, w.ends_at));
+        assert!(s.comment.contains(&w.id.to_string()), "{}", s.comment);
+        assert!(s.comment.contains("kernel upgrade"), "{}", s.comment);
+    }
+
+    #[test]
+    fn a_host_window_silences_the_instance_forms_jarvis_reads_as_that_host() {
+        let s = NewSilence::for_maintenance(&window(MaintenanceScope::Host("web1.lan".into())));
+        assert_eq!(s.matchers.len(), 1);
+        let m = &s.matchers[0];
+        assert_eq!(
+            (m.name.as_str(), m.is_regex, m.is_equal),
+            ("instance", true, true)
+        );
+        // Alertmanager anchors matchers; so does this check.
+        let re = regex::Regex::new(&format!("^(?:{})$", m.value)).unwrap();
+        for instance in ["web1.lan", "web1.lan:9100", "[web1.lan]:9100", "[web1.lan]"] {
+            let mut labels = Labels::new();
+            labels.insert("instance".into(), instance.into());
+            let alert = jarvis_core::domain::Alert::firing(labels, Utc::now());
+            assert_eq!(alert.instance_host(), Some("web1.lan"));
+            assert!(
+                re.is_match(instance),
+                "{instance} not matched by {}",
+                m.value
+            );
+        }
+        for other in [
+            "web1xlan",
+            "web1.lan.other",
+            "web1.lan:",
+            "web10.lan:9100",
+            "x.web1.lan",
+        ] {
+            assert!(!re.is_match(other), "{other} matched by {}", m.value);
+        }
+        let v6 = instance_pattern("::1");
+        let re = regex::Regex::new(&format!("^(?:{v6})$")).unwrap();
+        assert!(re.is_match("[::1]:9100"));
     }
 
     #[test]

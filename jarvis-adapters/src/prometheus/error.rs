@@ -127,6 +127,14 @@ pub enum AlertmanagerError {
     },
 }
 
+impl AlertmanagerError {
+    /// The silence no longer silences anything: Alertmanager does not know it.
+    /// (Expiring an expired silence succeeds.)
+    pub fn is_gone(&self) -> bool {
+        matches!(self, Self::NotFound(_))
+    }
+}
+
 /// The first `max` bytes of a body, on a char boundary, for error messages.
 pub(crate) fn snippet(body: &str, max: usize) -> String {
     let body = body.trim();

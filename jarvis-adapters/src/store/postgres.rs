@@ -7,7 +7,7 @@ use jarvis_core::domain::*;
 use jarvis_core::error::StoreError;
 use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions, Postgres};
 
-use super::group::{Durability, GroupWriter};
+use super::group::{Durability, GroupWriter, boxed};
 use super::rows::*;
 use super::sql::{impl_sql_store, incident_not_found, sql_limit};
 

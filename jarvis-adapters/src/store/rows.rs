@@ -421,6 +421,7 @@ pub(crate) struct MaintenanceRow {
     starts_at: String,
     ends_at: String,
     ended_at: Option<String>,
+    silence_id: Option<String>,
 }
 
 impl TryFrom<MaintenanceRow> for MaintenanceWindow {
@@ -434,6 +435,7 @@ impl TryFrom<MaintenanceRow> for MaintenanceWindow {
             starts_at: parse_ts(&r.starts_at)?,
             ends_at: parse_ts(&r.ends_at)?,
             ended_at: parse_opt_ts(r.ended_at)?,
+            silence_id: r.silence_id,
         })
     }
 }

@@ -251,8 +251,9 @@ macro_rules! impl_sql_store {
             }
 
             async fn mark_processed(&self, id: AlertId, at: DateTime<Utc>) -> Result<(), StoreError> {
-                self.write("marking an alert processed", $crate::store::group::Durability::Crash, move |conn| {
-                    $crate::store::group::boxed(async move {
+                const DOING: &str = "marking an alert processed";
+                self.write(DOING, Durability::Crash, move |conn| {
+                    boxed(async move {
                         let done = sqlx::query("UPDATE alerts SET processed_at = $2 WHERE id = $1")
                             .bind(id.to_string())
                             .bind(ts(at))
@@ -291,12 +292,12 @@ macro_rules! impl_sql_store {
                 const DOING: &str = "moving an incident";
                 let reason = reason.to_owned();
                 let durability = if to == IncidentState::Executing {
-                    $crate::store::group::Durability::Durable
+                    Durability::Durable
                 } else {
-                    $crate::store::group::Durability::Crash
+                    Durability::Crash
                 };
                 self.write(DOING, durability, move |conn| {
-                    $crate::store::group::boxed(async move {
+                    boxed(async move {
                         let current: Option<String> = sqlx::query_scalar(concat!(
                             "SELECT state FROM incidents WHERE id = $1",
                             $for_update
@@ -351,8 +352,8 @@ macro_rules! impl_sql_store {
                 root: Option<IncidentId>,
             ) -> Result<(), StoreError> {
                 const DOING: &str = "setting an incident's root";
-                self.write(DOING, $crate::store::group::Durability::Crash, move |conn| {
-                    $crate::store::group::boxed(async move {
+                self.write(DOING, Durability::Crash, move |conn| {
+                    boxed(async move {
                         if root == Some(id) {
                             return Err(StoreError::Conflict(format!(
                                 "incident {id} cannot be its own root"
@@ -387,8 +388,9 @@ macro_rules! impl_sql_store {
             }
 
             async fn bump_attempts(&self, id: IncidentId) -> Result<u32, StoreError> {
-                self.write("counting an attempt", $crate::store::group::Durability::Crash, move |conn| {
-                    $crate::store::group::boxed(async move {
+                const DOING: &str = "counting an attempt";
+                self.write(DOING, Durability::Crash, move |conn| {
+                    boxed(async move {
                         let attempts: Option<i64> = sqlx::query_scalar(
                             "UPDATE incidents SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts",
                         )
@@ -502,8 +504,8 @@ macro_rules! impl_sql_store {
             ) -> Result<bool, StoreError> {
                 const DOING: &str = "claiming an incident";
                 let owner = owner.to_owned();
-                self.write(DOING, $crate::store::group::Durability::Crash, move |conn| {
-                    $crate::store::group::boxed(async move {
+                self.write(DOING, Durability::Crash, move |conn| {
+                    boxed(async move {
                         // One conditional UPDATE: the row lock (PostgreSQL) or the write
                         // lock (SQLite) makes racing claims see each other's lease.
                         let took = sqlx::query(
@@ -532,8 +534,8 @@ macro_rules! impl_sql_store {
             async fn release(&self, id: IncidentId, owner: &str) -> Result<(), StoreError> {
                 const DOING: &str = "releasing an incident";
                 let owner = owner.to_owned();
-                self.write(DOING, $crate::store::group::Durability::Crash, move |conn| {
-                    $crate::store::group::boxed(async move {
+                self.write(DOING, Durability::Crash, move |conn| {
+                    boxed(async move {
                         let done = sqlx::query(
                             "UPDATE incidents SET lease_owner = NULL, lease_until = NULL \
                              WHERE id = $1 AND lease_owner = $2",
@@ -554,8 +556,9 @@ macro_rules! impl_sql_store {
 
             async fn record_attempt(&self, attempt: &Attempt) -> Result<(), StoreError> {
                 let attempt = attempt.clone();
-                self.write("recording an attempt", $crate::store::group::Durability::Crash, move |conn| {
-                    $crate::store::group::boxed(async move {
+                const DOING: &str = "recording an attempt";
+                self.write(DOING, Durability::Crash, move |conn| {
+                    boxed(async move {
                         let v = AttemptValues::of(&attempt)?;
                         let done = sqlx::query(
                             "INSERT INTO attempts (id, incident_id, key_alert_name, key_target, tier, \
@@ -628,8 +631,9 @@ macro_rules! impl_sql_store {
 
             async fn clear_attempts(&self, key: &RouteKey, at: DateTime<Utc>) -> Result<(), StoreError> {
                 let key = key.clone();
-                self.write("clearing attempts", $crate::store::group::Durability::Crash, move |conn| {
-                    $crate::store::group::boxed(async move {
+                const DOING: &str = "clearing attempts";
+                self.write(DOING, Durability::Crash, move |conn| {
+                    boxed(async move {
                         sqlx::query(
                             "UPDATE attempts SET cleared_at = $3 \
                              WHERE key_alert_name = $1 AND key_target = $2 AND cleared_at IS NULL",
@@ -668,8 +672,9 @@ macro_rules! impl_sql_store {
                 at: DateTime<Utc>,
             ) -> Result<(), StoreError> {
                 let key = key.clone();
-                self.write("recording an escalation", $crate::store::group::Durability::Crash, move |conn| {
-                    $crate::store::group::boxed(async move {
+                const DOING: &str = "recording an escalation";
+                self.write(DOING, Durability::Crash, move |conn| {
+                    boxed(async move {
                         sqlx::query(
                             "INSERT INTO escalations (key_alert_name, key_target, incident_id, at) \
                              VALUES ($1, $2, $3, $4)",
@@ -728,8 +733,9 @@ macro_rules! impl_sql_store {
 
             async fn save_pattern(&self, pattern: &Pattern) -> Result<(), StoreError> {
                 let pattern = pattern.clone();
-                self.write("saving a pattern", $crate::store::group::Durability::Crash, move |conn| {
-                    $crate::store::group::boxed(async move {
+                const DOING: &str = "saving a pattern";
+                self.write(DOING, Durability::Crash, move |conn| {
+                    boxed(async move {
                         // The unique (signature, plan_signature) index turns a second
                         // pattern for the same plan into a unique violation: Conflict.
                         sqlx::query(
@@ -764,8 +770,9 @@ macro_rules! impl_sql_store {
             }
 
             async fn delete_pattern(&self, id: PatternId) -> Result<(), StoreError> {
-                self.write("deleting a pattern", $crate::store::group::Durability::Durable, move |conn| {
-                    $crate::store::group::boxed(async move {
+                const DOING: &str = "deleting a pattern";
+                self.write(DOING, Durability::Durable, move |conn| {
+                    boxed(async move {
                         let done = sqlx::query("DELETE FROM patterns WHERE id = $1")
                             .bind(id.to_string())
                             .execute(&mut *conn)
@@ -782,8 +789,9 @@ macro_rules! impl_sql_store {
 
             async fn record_failure(&self, failure: &FailurePattern) -> Result<(), StoreError> {
                 let failure = failure.clone();
-                self.write("recording a failed plan", $crate::store::group::Durability::Crash, move |conn| {
-                    $crate::store::group::boxed(async move {
+                const DOING: &str = "recording a failed plan";
+                self.write(DOING, Durability::Crash, move |conn| {
+                    boxed(async move {
                         sqlx::query(
                             "INSERT INTO failure_patterns (signature, plan_signature, summary, failures, \
                              reason, last_failed_at) VALUES ($1, $2, $3, $4, $5, $6) \
@@ -828,15 +836,17 @@ macro_rules! impl_sql_store {
 
             async fn save_maintenance(&self, window: &MaintenanceWindow) -> Result<(), StoreError> {
                 let window = window.clone();
-                self.write("saving a maintenance window", $crate::store::group::Durability::Durable, move |conn| {
-                    $crate::store::group::boxed(async move {
+                const DOING: &str = "saving a maintenance window";
+                self.write(DOING, Durability::Durable, move |conn| {
+                    boxed(async move {
                         sqlx::query(
-                            "INSERT INTO maintenance_windows (id, scope, reason, created_by, starts_at, \
-                             ends_at, ended_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                            "INSERT INTO maintenance_windows (id, scope, reason, created_by, \
+                             starts_at, ends_at, ended_at, silence_id) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
                              ON CONFLICT (id) DO UPDATE SET scope = excluded.scope, \
                              reason = excluded.reason, created_by = excluded.created_by, \
                              starts_at = excluded.starts_at, ends_at = excluded.ends_at, \
-                             ended_at = excluded.ended_at",
+                             ended_at = excluded.ended_at, silence_id = excluded.silence_id",
                         )
                         .bind(window.id.to_string())
                         .bind(to_json(&window.scope, "scope")?)
@@ -845,9 +855,10 @@ macro_rules! impl_sql_store {
                         .bind(ts(window.starts_at))
                         .bind(ts(window.ends_at))
                         .bind(opt_ts(window.ended_at))
+                        .bind(window.silence_id.as_deref())
                         .execute(&mut *conn)
                         .await
-                        .map_err(db_err("saving a maintenance window"))?;
+                        .map_err(db_err(DOING))?;
                         Ok(())
                     })
                 })
@@ -859,8 +870,8 @@ macro_rules! impl_sql_store {
                 now: DateTime<Utc>,
             ) -> Result<Vec<MaintenanceWindow>, StoreError> {
                 let rows: Vec<MaintenanceRow> = sqlx::query_as(
-                    "SELECT id, scope, reason, created_by, starts_at, ends_at, ended_at \
-                     FROM maintenance_windows WHERE ends_at > $1 \
+                    "SELECT id, scope, reason, created_by, starts_at, ends_at, ended_at, \
+                     silence_id FROM maintenance_windows WHERE ends_at > $1 \
                      AND (ended_at IS NULL OR ended_at > $1) ORDER BY starts_at, id",
                 )
                 .bind(ts(now))
@@ -872,8 +883,9 @@ macro_rules! impl_sql_store {
 
             async fn save_approval(&self, approval: &Approval) -> Result<(), StoreError> {
                 let approval = approval.clone();
-                self.write("saving an approval", $crate::store::group::Durability::Durable, move |conn| {
-                    $crate::store::group::boxed(async move {
+                const DOING: &str = "saving an approval";
+                self.write(DOING, Durability::Durable, move |conn| {
+                    boxed(async move {
                         sqlx::query(
                             "INSERT INTO approvals (id, incident_id, step, rule, reason, status, \
                              requested_at, expires_at, decided_by, decided_at) \
@@ -934,8 +946,9 @@ macro_rules! impl_sql_store {
 
             async fn record_host_status(&self, status: &HostStatus) -> Result<(), StoreError> {
                 let status = status.clone();
-                self.write("recording a host status", $crate::store::group::Durability::Crash, move |conn| {
-                    $crate::store::group::boxed(async move {
+                const DOING: &str = "recording a host status";
+                self.write(DOING, Durability::Crash, move |conn| {
+                    boxed(async move {
                         sqlx::query("INSERT INTO host_status (host, online, reason, at) VALUES ($1, $2, $3, $4)")
                             .bind(status.host.as_str())
                             .bind(status.online)
@@ -964,8 +977,9 @@ macro_rules! impl_sql_store {
 
             async fn save_handoff(&self, handoff: &Handoff) -> Result<(), StoreError> {
                 let handoff = handoff.clone();
-                self.write("saving a hand-off", $crate::store::group::Durability::Durable, move |conn| {
-                    $crate::store::group::boxed(async move {
+                const DOING: &str = "saving a hand-off";
+                self.write(DOING, Durability::Durable, move |conn| {
+                    boxed(async move {
                         sqlx::query(
                             "INSERT INTO handoffs (id, target, incident_id, state, reason, created_at, \
                              updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
@@ -1017,8 +1031,9 @@ macro_rules! impl_sql_store {
 
             async fn save_snapshot(&self, snapshot: &Snapshot) -> Result<(), StoreError> {
                 let snapshot = snapshot.clone();
-                self.write("saving a snapshot", $crate::store::group::Durability::Crash, move |conn| {
-                    $crate::store::group::boxed(async move {
+                const DOING: &str = "saving a snapshot";
+                self.write(DOING, Durability::Crash, move |conn| {
+                    boxed(async move {
                         sqlx::query(
                             "INSERT INTO snapshots (incident_id, host, label, content, at) \
                              VALUES ($1, $2, $3, $4, $5)",
@@ -1051,8 +1066,9 @@ macro_rules! impl_sql_store {
 
             async fn record_anomaly(&self, anomaly: &AnomalyRecord) -> Result<(), StoreError> {
                 let anomaly = anomaly.clone();
-                self.write("recording an anomaly", $crate::store::group::Durability::Crash, move |conn| {
-                    $crate::store::group::boxed(async move {
+                const DOING: &str = "recording an anomaly";
+                self.write(DOING, Durability::Crash, move |conn| {
+                    boxed(async move {
                         sqlx::query(
                             "INSERT INTO anomalies (series, value, mean, z_score, at, alert_fingerprint) \
                              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -1086,8 +1102,9 @@ macro_rules! impl_sql_store {
 
             async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
                 let entry = entry.clone();
-                self.write("appending to the audit log", $crate::store::group::Durability::Crash, move |conn| {
-                    $crate::store::group::boxed(async move {
+                const DOING: &str = "appending to the audit log";
+                self.write(DOING, Durability::Crash, move |conn| {
+                    boxed(async move {
                         sqlx::query(
                             "INSERT INTO audit_log (at, incident_id, action, host, decision, rule, reason, \
                              executed, exit_code) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -1130,8 +1147,9 @@ macro_rules! impl_sql_store {
 
             async fn record_notice(&self, record: &NoticeRecord) -> Result<(), StoreError> {
                 let record = record.clone();
-                self.write("recording a notice", $crate::store::group::Durability::Crash, move |conn| {
-                    $crate::store::group::boxed(async move {
+                const DOING: &str = "recording a notice";
+                self.write(DOING, Durability::Crash, move |conn| {
+                    boxed(async move {
                         sqlx::query(
                             "INSERT INTO notices (incident_id, kind, at, notice, delivered, error) \
                              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -1166,8 +1184,8 @@ macro_rules! impl_sql_store {
             #[tracing::instrument(skip_all, fields(before = %before))]
             async fn prune(&self, before: DateTime<Utc>) -> Result<PruneReport, StoreError> {
                 const DOING: &str = "pruning old records";
-                self.write(DOING, $crate::store::group::Durability::Crash, move |conn| {
-                    $crate::store::group::boxed(async move {
+                self.write(DOING, Durability::Crash, move |conn| {
+                    boxed(async move {
                         static PRUNABLE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
                             format!(
                                 "SELECT id FROM incidents WHERE state IN ({}) AND updated_at < $1",

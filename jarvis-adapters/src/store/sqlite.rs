@@ -12,7 +12,7 @@ use sqlx::sqlite::{
     SqlitePoolOptions, SqliteSynchronous,
 };
 
-use super::group::{Durability, GroupWriter};
+use super::group::{Durability, GroupWriter, boxed};
 use super::rows::*;
 use super::sql::{impl_sql_store, incident_not_found, sql_limit};
 

@@ -242,6 +242,7 @@ impl Runner {
                 starts_at: start + m.start.chrono(),
                 ends_at: start + m.end.chrono(),
                 ended_at: None,
+                silence_id: None,
             };
             self.store
                 .save_maintenance(&window)

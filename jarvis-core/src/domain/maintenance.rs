@@ -24,6 +24,11 @@ pub struct MaintenanceWindow {
     pub ends_at: DateTime<Utc>,
     /// Set when the window was ended early.
     pub ended_at: Option<DateTime<Utc>>,
+    /// The Alertmanager silence created with the window, expired when it ends.
+    /// Absent when no Alertmanager is configured or creating the silence failed
+    /// (and in windows recorded before silences existed).
+    #[serde(default)]
+    pub silence_id: Option<String>,
 }
 
 impl MaintenanceWindow {
@@ -116,5 +121,29 @@ impl Notice {
     pub fn incident(mut self, id: IncidentId) -> Self {
         self.incident = Some(id);
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_recorded_before_silences_still_parse() {
+        let old = r#"{"id": "0190c0de-0000-7000-8000-000000000001",
+            "scope": {"scope": "host", "host": "web1"}, "reason": "upgrade",
+            "created_by": "ops", "starts_at": "2026-01-01T00:00:00Z",
+            "ends_at": "2026-01-01T01:00:00Z", "ended_at": null}"#;
+        let window: MaintenanceWindow = serde_json::from_str(old).unwrap();
+        assert_eq!(window.scope, MaintenanceScope::Host("web1".into()));
+        assert_eq!(window.silence_id, None);
+
+        let with = MaintenanceWindow {
+            silence_id: Some("5c1f0c2e-silence".into()),
+            ..window
+        };
+        let back: MaintenanceWindow =
+            serde_json::from_str(&serde_json::to_string(&with).unwrap()).unwrap();
+        assert_eq!(back, with);
     }
 }

@@ -366,6 +366,7 @@ async fn maintenance_and_offline_hosts_stop_remediation() {
             starts_at: t0() - chrono::Duration::minutes(1),
             ends_at: t0() + chrono::Duration::hours(1),
             ended_at: None,
+            silence_id: None,
         })
         .await
         .unwrap();

@@ -73,6 +73,7 @@ macro_rules! store_contract_suite {
             pattern_uniqueness_is_a_conflict,
             failures_count_again,
             maintenance_windows_not_ended,
+            maintenance_silence_id_round_trips,
             approvals_round_trip_by_status,
             host_statuses_keep_the_latest_per_host,
             handoffs_round_trip_by_state,
@@ -1086,6 +1087,7 @@ pub async fn maintenance_windows_not_ended<S: Store>(store: &S) {
         starts_at: at(starts),
         ends_at: at(ends),
         ended_at: None,
+        silence_id: None,
     };
     let past = window(MaintenanceScope::Global, -100, -10);
     let active = window(MaintenanceScope::Host("web1".into()), -10, 100);
@@ -1107,6 +1109,44 @@ pub async fn maintenance_windows_not_ended<S: Store>(store: &S) {
     assert_eq!(
         store.maintenance_windows(at(100)).await.unwrap(),
         vec![pending]
+    );
+}
+
+/// The Alertmanager silence id is kept, replaced and cleared with the window.
+pub async fn maintenance_silence_id_round_trips<S: Store>(store: &S) {
+    let mut silenced = MaintenanceWindow {
+        id: MaintenanceId::new(),
+        scope: MaintenanceScope::Host("web1".into()),
+        reason: "kernel upgrade".into(),
+        created_by: "ops".into(),
+        starts_at: at(-10),
+        ends_at: at(100),
+        ended_at: None,
+        silence_id: Some("7f0a1d4e-2b8c-4c55-9f0e-6a3b1c2d4e5f".into()),
+    };
+    let plain = MaintenanceWindow {
+        id: MaintenanceId::new(),
+        scope: MaintenanceScope::Global,
+        starts_at: at(-5),
+        silence_id: None,
+        ..silenced.clone()
+    };
+    store.save_maintenance(&silenced).await.unwrap();
+    store.save_maintenance(&plain).await.unwrap();
+    let listed = store.maintenance_windows(at(0)).await.unwrap();
+    assert_eq!(listed, vec![silenced.clone(), plain.clone()]);
+
+    silenced.silence_id = Some("a second silence".into());
+    store.save_maintenance(&silenced).await.unwrap();
+    assert_eq!(
+        store.maintenance_windows(at(0)).await.unwrap()[0].silence_id,
+        silenced.silence_id
+    );
+    silenced.silence_id = None;
+    store.save_maintenance(&silenced).await.unwrap();
+    assert_eq!(
+        store.maintenance_windows(at(0)).await.unwrap(),
+        vec![silenced, plain]
     );
 }
 

@@ -1,10 +1,16 @@
 //! Maintenance windows: alerts are recorded but not remediated while one is active.
+//!
+//! With `[alertmanager]` configured, starting a window also creates an
+//! Alertmanager silence for it (so people are not paged either) and ending it
+//! expires the silence. Alertmanager being away never blocks a window: it is
+//! saved anyway, and the answer says why there is no silence.
 
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use chrono::{DateTime, Duration, Utc};
+use jarvis_adapters::prometheus::{AlertmanagerClient, NewSilence};
 use jarvis_core::domain::{MaintenanceId, MaintenanceScope, MaintenanceWindow};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -38,6 +44,11 @@ pub struct WindowView {
     pub ends_at: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
     pub active: bool,
+    /// The Alertmanager silence that accompanies the window; `null` without one.
+    pub silence_id: Option<String>,
+    /// Set only in the answers of start and end: why the Alertmanager silence
+    /// could not be created or expired. The window itself was saved.
+    pub silence_error: Option<String>,
 }
 
 fn view(w: &MaintenanceWindow, now: DateTime<Utc>) -> WindowView {
@@ -53,6 +64,40 @@ fn view(w: &MaintenanceWindow, now: DateTime<Utc>) -> WindowView {
         ends_at: w.ends_at,
         ended_at: w.ended_at,
         active: w.is_active(now),
+        silence_id: w.silence_id.clone(),
+        silence_error: None,
+    }
+}
+
+/// Creates the window's silence; on failure, says why (and warns).
+async fn silence(am: &AlertmanagerClient, window: &MaintenanceWindow) -> Result<String, String> {
+    am.create_silence(&NewSilence::for_maintenance(window))
+        .await
+        .map_err(|e| {
+            let why = crate::error::chain(&e);
+            tracing::warn!(window = %window.id, error = %why,
+                "maintenance window without an alertmanager silence");
+            format!("the Alertmanager silence could not be created: {why}")
+        })
+}
+
+/// Expires the window's silence, if it has one. A silence that is already
+/// gone (expired, or unknown to Alertmanager) is fine.
+async fn unsilence(am: Option<&AlertmanagerClient>, window: &MaintenanceWindow) -> Option<String> {
+    let (Some(am), Some(id)) = (am, window.silence_id.as_deref()) else {
+        return None;
+    };
+    match am.expire_silence(id).await {
+        Ok(()) => None,
+        Err(e) if e.is_gone() => None,
+        Err(e) => {
+            let why = crate::error::chain(&e);
+            tracing::warn!(window = %window.id, silence = %id, error = %why,
+                "alertmanager silence of an ended maintenance window not expired");
+            Some(format!(
+                "the Alertmanager silence {id} could not be expired: {why}"
+            ))
+        }
     }
 }
 
@@ -100,7 +145,7 @@ pub async fn start(
         Some(h) => MaintenanceScope::Host(h),
         None => MaintenanceScope::Global,
     };
-    let window = MaintenanceWindow {
+    let mut window = MaintenanceWindow {
         id: MaintenanceId::new(),
         scope,
         reason: req.reason,
@@ -108,14 +153,26 @@ pub async fn start(
         starts_at: now,
         ends_at,
         ended_at: None,
+        silence_id: None,
     };
-    state
-        .store
-        .save_maintenance(&window)
-        .await
-        .map_err(|e| ApiError::store("saving a maintenance window", e))?;
-    tracing::info!(window = %window.id, by = %window.created_by, "maintenance window started");
-    Ok((StatusCode::CREATED, Json(view(&window, now))))
+    let am = state.alertmanager.as_deref();
+    let mut silence_error = None;
+    if let Some(am) = am {
+        match silence(am, &window).await {
+            Ok(id) => window.silence_id = Some(id),
+            Err(why) => silence_error = Some(why),
+        }
+    }
+    if let Err(e) = state.store.save_maintenance(&window).await {
+        // No window, so no silence either.
+        unsilence(am, &window).await;
+        return Err(ApiError::store("saving a maintenance window", e));
+    }
+    tracing::info!(window = %window.id, by = %window.created_by,
+        silence = window.silence_id.as_deref().unwrap_or("none"), "maintenance window started");
+    let mut body = view(&window, now);
+    body.silence_error = silence_error;
+    Ok((StatusCode::CREATED, Json(body)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -180,7 +237,9 @@ pub async fn end(
             .save_maintenance(&w)
             .await
             .map_err(|e| ApiError::store("ending a maintenance window", e))?;
-        ended.push(view(&w, now));
+        let mut v = view(&w, now);
+        v.silence_error = unsilence(state.alertmanager.as_deref(), &w).await;
+        ended.push(v);
     }
     Ok(Json(Ended { ended }))
 }
