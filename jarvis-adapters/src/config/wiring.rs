@@ -276,11 +276,7 @@ pub async fn wire(
     };
     let verifier: Arc<dyn Verifier> = match (&cfg.prometheus, cfg.verification_enabled()) {
         (Some(p), true) => {
-            let mut pc = crate::prometheus::PrometheusConfig::new(p.url.clone());
-            pc.request_timeout_secs = p.request_timeout.as_secs().max(1);
-            pc.verify_max_poll_millis =
-                (p.poll_interval.as_millis() as u64).max(pc.verify_first_poll_millis);
-            pc.verify_max_wait_secs = cfg.pipeline.verification_max_wait_seconds;
+            let pc = verifier_config(cfg, p);
             let client = crate::prometheus::PrometheusClient::new(&pc).map_err(|e| {
                 WiringError::Adapter {
                     what: "prometheus",
@@ -326,6 +322,21 @@ pub async fn wire(
         handoff_lock,
         seeded,
     })
+}
+
+/// The verifier's Prometheus settings: `prometheus.poll_interval_secs`
+/// (`VERIFICATION_POLL_INTERVAL`) is the adaptive poller's ceiling, the longest
+/// delay between two polls.
+pub fn verifier_config(
+    cfg: &Config,
+    p: &super::PrometheusSettings,
+) -> crate::prometheus::PrometheusConfig {
+    let mut pc = crate::prometheus::PrometheusConfig::new(p.url.clone());
+    pc.request_timeout_secs = p.request_timeout.as_secs().max(1);
+    pc.verify_max_poll_millis =
+        (p.poll_interval.as_millis() as u64).max(pc.verify_first_poll_millis);
+    pc.verify_max_wait_secs = cfg.pipeline.verification_max_wait_seconds;
+    pc
 }
 
 /// The name the self-restart workflow is registered under in the n8n client.
