@@ -793,7 +793,7 @@ impl Pipeline {
                     "Verification: {reason}. No success is claimed and nothing was learned."
                 ))
                 .field("Commands", commands_field(&records));
-                self.notify(notice).await?;
+                self.notify_fix(&incident, notice).await?;
                 Ok(Some((
                     IncidentState::Unverified,
                     format!("unverified: {reason}"),
@@ -1467,9 +1467,10 @@ impl Pipeline {
         self.notify(notice).await
     }
 
-    /// A verified fix of an alert Jarvis raised itself (anomaly, prediction) is
-    /// summarised in the daily report instead of a message of its own; the
-    /// notice is still kept on the incident.
+    /// A fix (verified or not) of an alert Jarvis raised itself (anomaly,
+    /// prediction) is summarised in the daily report instead of a message of
+    /// its own; the notice is still kept on the incident. Failures and
+    /// escalations of such alerts are sent at once like any other.
     async fn notify_fix(&self, incident: &Incident, notice: Notice) -> Result<(), StoreError> {
         if !incident.labels.contains_key(SYNTHETIC_LABEL) {
             return self.notify(notice).await;
