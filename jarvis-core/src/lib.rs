@@ -6,6 +6,7 @@ pub mod clock;
 pub mod correlation;
 pub mod domain;
 pub mod error;
+pub mod handoff;
 pub mod hints;
 pub mod learning;
 pub mod pipeline;

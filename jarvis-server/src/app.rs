@@ -14,7 +14,7 @@ use jarvis_adapters::ssh::{SshConfig, SshExecutor};
 use jarvis_core::anomaly::Detector;
 use jarvis_core::clock::SystemClock;
 use jarvis_core::pipeline::Pipeline;
-use jarvis_core::ports::Clock;
+use jarvis_core::ports::{Clock, Notifier};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -34,6 +34,8 @@ pub struct AppEnv {
     pub clock: Arc<dyn Clock>,
     /// This process's name in incident leases.
     pub owner: String,
+    /// Replaces the configured notifier (tests record notices with it).
+    pub notifier: Option<Arc<dyn Notifier>>,
 }
 
 impl Default for AppEnv {
@@ -41,6 +43,7 @@ impl Default for AppEnv {
         AppEnv {
             clock: Arc::new(SystemClock),
             owner: format!("jarvis-server-{}", std::process::id()),
+            notifier: None,
         }
     }
 }
@@ -88,6 +91,8 @@ pub enum BuildError {
     },
     #[error("invalid anomaly detection settings: {0}")]
     Anomaly(String),
+    #[error("invalid backup check settings: {0}")]
+    Backups(String),
     #[error("cannot open the spool")]
     Spool(#[from] jarvis_adapters::spool::SpoolError),
 }
@@ -126,7 +131,10 @@ pub async fn build(config: Config, env: AppEnv) -> Result<App, BuildError> {
         );
     }
     let started_at = env.clock.now();
-    let wired = wire(&config, env.clock, env.owner).await?;
+    let mut wired = wire(&config, env.clock, env.owner).await?;
+    if let Some(notifier) = env.notifier {
+        wired.ports.notifier = notifier;
+    }
     info!(
         store = wired.store.kind(),
         runbooks = wired.policy.runbooks.read().map(|r| r.len()).unwrap_or(0),
@@ -145,6 +153,19 @@ pub async fn build(config: Config, env: AppEnv) -> Result<App, BuildError> {
                 queries: config.anomaly.queries.clone(),
                 detector: tokio::sync::Mutex::new(detector),
             }))
+        }
+        _ => None,
+    };
+    let backups = match (&config.prometheus, &config.backups) {
+        (Some(p), Some(b)) => {
+            let mut pc = jarvis_adapters::prometheus::PrometheusConfig::new(p.url.clone());
+            pc.request_timeout_secs = p.request_timeout.as_secs().max(1);
+            let client = jarvis_adapters::prometheus::PrometheusClient::new(&pc)
+                .map_err(|e| BuildError::Backups(e.to_string()))?;
+            Some(Arc::new(crate::proactive::BackupWatch::new(
+                client,
+                b.clone(),
+            )))
         }
         _ => None,
     };
@@ -189,6 +210,7 @@ pub async fn build(config: Config, env: AppEnv) -> Result<App, BuildError> {
         handoff_lock: wired.handoff_lock,
         alertmanager: wired.alertmanager,
         anomaly,
+        backups,
         intake: Arc::new(intake),
         config: Arc::new(config),
     };
@@ -428,6 +450,33 @@ fn start_background(state: &AppState, cancel: &CancellationToken, ssh: Option<Ar
             async move {
                 for change in ssh.probe_all().await {
                     info!(host = %change.host, online = change.online, "host probe changed availability");
+                }
+            }
+        });
+    }
+    // Hand-offs not resumed in time fail; stale ones are cleaned up.
+    every(
+        state,
+        cancel,
+        Duration::from_secs(5),
+        Duration::from_secs(60),
+        |s| async move {
+            if let Err(e) = crate::proactive::check_handoffs(&s).await {
+                warn!(error = %e, "hand-off check failed");
+            }
+        },
+    );
+    if state.config.report.enabled {
+        let (s, c) = (state.clone(), cancel.clone());
+        state.tasks.spawn(crate::proactive::run_daily_reports(s, c));
+    }
+    if let Some(watch) = state.backups.clone() {
+        let period = watch.settings.check_interval;
+        every(state, cancel, Duration::from_secs(30), period, move |s| {
+            let watch = watch.clone();
+            async move {
+                if let Err(e) = crate::proactive::check_backups(&s, &watch).await {
+                    warn!(error = %e, "backup check failed");
                 }
             }
         });

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod error;
 pub mod metrics;
 pub mod openapi;
+pub mod proactive;
 pub mod recovery;
 pub mod routes;
 pub mod state;

@@ -80,6 +80,8 @@ pub struct AppState {
     pub llm_model: String,
     /// The anomaly detector, when `[anomaly] enabled` (with Prometheus).
     pub anomaly: Option<Arc<crate::routes::anomalies::AnomalyWatch>>,
+    /// Backup freshness checks, when `[backups] query` is set (with Prometheus).
+    pub backups: crate::proactive::Backups,
     /// Store or spool: degraded mode while the store is unreachable.
     pub intake: Arc<jarvis_adapters::spool::Intake>,
     /// Silences maintenance windows in Alertmanager, when `[alertmanager]` is configured.

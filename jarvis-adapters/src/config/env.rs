@@ -31,6 +31,7 @@ const LEGACY: &[(&str, &str, Conv)] = &[
     ("ANTHROPIC_API_KEY", "llm.api_key", Conv::Same),
     ("DISCORD_WEBHOOK_URL", "discord.webhook_url", Conv::Same),
     ("WEBHOOK_AUTH_USER", "server.webhook_user", Conv::Same),
+    ("WEBHOOK_AUTH_USERNAME", "server.webhook_user", Conv::Same),
     (
         "WEBHOOK_AUTH_PASSWORD",
         "server.webhook_password",
@@ -72,7 +73,108 @@ const LEGACY: &[(&str, &str, Conv)] = &[
         "prometheus.poll_interval_secs",
         Conv::Same,
     ),
+    (
+        "SSH_CONNECTION_TIMEOUT",
+        "executor.connect_timeout_secs",
+        Conv::Same,
+    ),
+    (
+        "SELF_RESTART_TIMEOUT_MINUTES",
+        "self_restart.timeout_minutes",
+        Conv::Same,
+    ),
+    (
+        "STALE_HANDOFF_CLEANUP_MINUTES",
+        "self_restart.stale_cleanup_minutes",
+        Conv::Same,
+    ),
 ];
+
+/// The old system's per-host variables: `SSH_<NAME>_HOST`, `SSH_<NAME>_USER`
+/// and `SSH_<NAME>_KEY_PATH` describe the host named `<name>` (lower case).
+const SSH_HOST_FIELDS: [(&str, &str); 3] = [
+    ("_KEY_PATH", "key_file"),
+    ("_HOST", "address"),
+    ("_USER", "user"),
+];
+
+/// `SSH_NEXUS_HOST` → `("nexus", "address")`.
+fn ssh_host_var(var: &str) -> Option<(String, &'static str)> {
+    let rest = var.strip_prefix("SSH_")?;
+    SSH_HOST_FIELDS.iter().find_map(|(suffix, field)| {
+        let name = rest.strip_suffix(suffix)?;
+        (!name.is_empty() && !name.starts_with('_') && !name.ends_with('_'))
+            .then(|| (name.to_ascii_lowercase(), *field))
+    })
+}
+
+/// Sets `[[hosts]]` entries from the old per-host variables: an entry with the
+/// same name is updated, otherwise `SSH_<NAME>_HOST` adds one.
+fn overlay_ssh_hosts(
+    tree: &mut Table,
+    env: &Env,
+    problems: &mut Vec<String>,
+    origins: &mut Origins,
+) {
+    let mut by_host: BTreeMap<String, Vec<(&'static str, &str, &str)>> = BTreeMap::new();
+    for (var, raw) in env {
+        if raw.trim().is_empty() {
+            continue;
+        }
+        if let Some((name, field)) = ssh_host_var(var) {
+            by_host
+                .entry(name)
+                .or_default()
+                .push((field, var.as_str(), raw.as_str()));
+        }
+    }
+    for (name, fields) in by_host {
+        let hosts = match tree.get("hosts") {
+            Some(Value::Array(items)) => items.as_slice(),
+            _ => &[],
+        };
+        let existing = hosts
+            .iter()
+            .position(|h| h.get("name").and_then(Value::as_str) == Some(name.as_str()));
+        let index = match existing {
+            Some(i) => i,
+            None => {
+                let Some((_, host_var, _)) = fields.iter().find(|(f, _, _)| *f == "address") else {
+                    let vars: Vec<&str> = fields.iter().map(|(_, v, _)| *v).collect();
+                    problems.push(format!(
+                        "{}: no host named {name:?}: set SSH_{}_HOST too or add it to [[hosts]]",
+                        vars.join(", "),
+                        name.to_ascii_uppercase()
+                    ));
+                    continue;
+                };
+                let i = hosts.len();
+                let path = vec!["hosts".to_string(), i.to_string(), "name".to_string()];
+                set(
+                    tree,
+                    &path,
+                    Value::String(name.clone()),
+                    host_var,
+                    problems,
+                    origins,
+                );
+                origins.insert(format!("hosts[{i}]"), host_var.to_string());
+                i
+            }
+        };
+        for (field, var, raw) in fields {
+            let path = vec!["hosts".to_string(), index.to_string(), field.to_string()];
+            set(
+                tree,
+                &path,
+                Value::String(raw.trim().to_string()),
+                var,
+                problems,
+                origins,
+            );
+        }
+    }
+}
 
 /// `JARVIS_*` variables without `__` that name a key.
 const SHORT: &[(&str, &str)] = &[
@@ -104,6 +206,7 @@ pub(crate) fn overlay(tree: &mut Table, env: &Env, problems: &mut Vec<String>) -
         };
         set(tree, &split(key), value, var, problems, &mut origins);
     }
+    overlay_ssh_hosts(tree, env, problems, &mut origins);
     for (var, key) in SHORT {
         if let Some(raw) = env.get(*var).filter(|v| !v.trim().is_empty()) {
             set(tree, &split(key), literal(raw), var, problems, &mut origins);

@@ -24,8 +24,10 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use jarvis_core::anomaly::AnomalyConfig;
+use jarvis_core::anomaly::predict::PredictConfig;
+use jarvis_core::anomaly::{AnomalyConfig, ReportSchedule};
 use jarvis_core::correlation::{CorrelationConfig, Correlator};
+use jarvis_core::handoff::HandoffPolicy;
 use jarvis_core::hints::{RouteRule, Routing};
 use jarvis_core::learning::LearningConfig;
 use jarvis_core::pipeline::PipelineConfig;
@@ -94,6 +96,12 @@ pub struct Config {
     /// `[learning]`: thresholds of the learned-pattern tier.
     pub learning: LearningConfig,
     pub anomaly: AnomalySettings,
+    /// `[report]`: when the daily report goes out.
+    pub report: ReportSettings,
+    /// `[backups]`: backup freshness checks, `None` without a query.
+    pub backups: Option<BackupSettings>,
+    /// `[self_restart]`: hand-off timeout and stale cleanup.
+    pub self_restart: HandoffPolicy,
     pub runbooks: RunbooksConfig,
     pub seeds: SeedsConfig,
     pub executor: ExecutorConfig,
@@ -197,6 +205,29 @@ pub struct AnomalySettings {
     /// PromQL expressions whose series are watched.
     pub queries: Vec<String>,
     pub detector: AnomalyConfig,
+}
+
+/// `[report]`
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportSettings {
+    /// Whether the daily report is sent by itself (it is sent only when something happened).
+    pub enabled: bool,
+    /// When: a time of day at a fixed UTC offset (default 08:00 UTC).
+    pub schedule: ReportSchedule,
+}
+
+/// `[backups]`
+#[derive(Clone, Debug, PartialEq)]
+pub struct BackupSettings {
+    /// PromQL whose series carry the Unix time of each system's last successful backup.
+    pub query: String,
+    /// The series label that names the system.
+    pub system_label: String,
+    pub check_interval: Duration,
+    /// How far back backup times are read to learn the usual interval.
+    pub history: Duration,
+    /// `backup_tolerance` and `backup_max_age_hours`; the other keys keep their defaults.
+    pub predict: PredictConfig,
 }
 
 /// `[runbooks]`
@@ -463,6 +494,9 @@ struct RawConfig {
     learning: LearningConfig,
     anomaly_extra: RawAnomalyExtra,
     anomaly: AnomalyConfig,
+    report: RawReport,
+    backups: RawBackups,
+    self_restart: RawSelfRestart,
     runbooks: RawRunbooks,
     seeds: RawSeeds,
     executor: RawExecutor,
@@ -476,7 +510,7 @@ struct RawConfig {
 }
 
 /// The sections of the file, in documentation order.
-pub const SECTIONS: [&str; 20] = [
+pub const SECTIONS: [&str; 23] = [
     "server",
     "database",
     "pipeline",
@@ -486,6 +520,9 @@ pub const SECTIONS: [&str; 20] = [
     "correlation",
     "learning",
     "anomaly",
+    "report",
+    "backups",
+    "self_restart",
     "runbooks",
     "seeds",
     "executor",
@@ -554,6 +591,9 @@ fn from_tree(mut tree: Table, problems: &mut Vec<String>) -> Option<RawConfig> {
         learning: section(&mut tree, "learning", problems),
         anomaly_extra,
         anomaly: section(&mut tree, "anomaly", problems),
+        report: section(&mut tree, "report", problems),
+        backups: section(&mut tree, "backups", problems),
+        self_restart: section(&mut tree, "self_restart", problems),
         runbooks: section(&mut tree, "runbooks", problems),
         seeds: section(&mut tree, "seeds", problems),
         executor: section(&mut tree, "executor", problems),
@@ -931,6 +971,77 @@ fn validate(raw: RawConfig, problems: &mut Vec<String>) -> Option<Config> {
         problems.push("anomaly.enabled: anomaly detection needs [prometheus] url".into());
     }
 
+    // [report], [backups], [self_restart]
+    let schedule = ReportSchedule::parse(
+        raw.report.time.as_deref().unwrap_or("08:00"),
+        raw.report.utc_offset.as_deref().unwrap_or("+00:00"),
+    )
+    .unwrap_or_else(|e| {
+        let key = if e.contains("offset") {
+            "report.utc_offset"
+        } else {
+            "report.time"
+        };
+        problems.push(format!("{key}: {e}"));
+        ReportSchedule::default()
+    });
+    let report = ReportSettings {
+        enabled: raw.report.enabled.unwrap_or(true),
+        schedule,
+    };
+    let backups = non_empty(raw.backups.query).map(|query| {
+        if prometheus.is_none() {
+            problems.push("backups.query: backup checks need [prometheus] url".into());
+        }
+        let defaults = PredictConfig::default();
+        let predict = PredictConfig {
+            backup_tolerance: raw.backups.tolerance.unwrap_or(defaults.backup_tolerance),
+            backup_max_age_hours: raw
+                .backups
+                .max_age_hours
+                .unwrap_or(defaults.backup_max_age_hours),
+            ..defaults
+        };
+        if !(predict.backup_tolerance.is_finite() && predict.backup_tolerance >= 1.0) {
+            problems.push(format!(
+                "backups.tolerance: must be at least 1, not {}",
+                predict.backup_tolerance
+            ));
+        }
+        if !(predict.backup_max_age_hours.is_finite() && predict.backup_max_age_hours > 0.0) {
+            problems.push(format!(
+                "backups.max_age_hours: must be positive, not {}",
+                predict.backup_max_age_hours
+            ));
+        }
+        let interval = raw.backups.check_interval_secs.unwrap_or(900);
+        if interval < 10 {
+            problems.push(format!(
+                "backups.check_interval_secs: must be at least 10, not {interval}"
+            ));
+        }
+        BackupSettings {
+            query,
+            system_label: non_empty(raw.backups.system_label)
+                .unwrap_or_else(|| jarvis_core::anomaly::backup::SYSTEM_LABEL.to_string()),
+            check_interval: Duration::from_secs(interval.max(10)),
+            history: Duration::from_secs(raw.backups.history_hours.unwrap_or(168).max(1) * 3600),
+            predict,
+        }
+    });
+    let self_restart = HandoffPolicy {
+        timeout: chrono::Duration::minutes(
+            raw.self_restart.timeout_minutes.unwrap_or(10).min(24 * 60) as i64,
+        ),
+        cleanup_after: chrono::Duration::minutes(
+            raw.self_restart
+                .stale_cleanup_minutes
+                .unwrap_or(30)
+                .min(7 * 24 * 60) as i64,
+        ),
+    };
+    problems.extend(self_restart.validate());
+
     Some(Config {
         server,
         database: DatabaseConfig {
@@ -945,6 +1056,9 @@ fn validate(raw: RawConfig, problems: &mut Vec<String>) -> Option<Config> {
         correlation: raw.correlation,
         learning: raw.learning,
         anomaly,
+        report,
+        backups,
+        self_restart,
         runbooks,
         seeds: SeedsConfig {
             file: raw.seeds.file,

@@ -74,6 +74,35 @@ pub(crate) struct RawAnomalyExtra {
     pub queries: Vec<String>,
 }
 
+/// `[report]`
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct RawReport {
+    pub enabled: Option<bool>,
+    pub time: Option<String>,
+    pub utc_offset: Option<String>,
+}
+
+/// `[backups]`
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct RawBackups {
+    pub query: Option<String>,
+    pub system_label: Option<String>,
+    pub check_interval_secs: Option<u64>,
+    pub history_hours: Option<u64>,
+    pub tolerance: Option<f64>,
+    pub max_age_hours: Option<f64>,
+}
+
+/// `[self_restart]`
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct RawSelfRestart {
+    pub timeout_minutes: Option<u64>,
+    pub stale_cleanup_minutes: Option<u64>,
+}
+
 /// `[runbooks]`
 #[derive(Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]

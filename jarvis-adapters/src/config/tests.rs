@@ -435,3 +435,226 @@ fn shipped_runbooks_and_seeds_parse() {
     let seeds = load_seeds(&root.join("examples/seeds.toml"), chrono::Utc::now()).unwrap();
     assert!(!seeds.is_empty());
 }
+
+/// One old variable at a time, so each mapping is checked on its own.
+fn with(var: &str, value: &str) -> Config {
+    let mut pairs = vec![(var, value)];
+    if var != "PROMETHEUS_URL" {
+        pairs.push(("PROMETHEUS_URL", "http://prom:9090"));
+    }
+    load(None, &env(&pairs), &Overrides::default()).unwrap_or_else(|e| panic!("{var}: {e}"))
+}
+
+#[test]
+fn command_execution_timeout_sets_the_command_timeout() {
+    assert_eq!(
+        with("COMMAND_EXECUTION_TIMEOUT", "300")
+            .executor
+            .command_timeout_secs,
+        300
+    );
+}
+
+#[test]
+fn verification_enabled_switches_verification() {
+    assert!(with("PROMETHEUS_URL", "http://prom:9090").verification_enabled());
+    let off = with("VERIFICATION_ENABLED", "false");
+    assert!(!off.pipeline.verification_enabled);
+    assert!(!off.verification_enabled());
+    assert!(with("VERIFICATION_ENABLED", "true").verification_enabled());
+}
+
+#[test]
+fn verification_poll_interval_is_the_adaptive_pollers_ceiling() {
+    let cfg = with("VERIFICATION_POLL_INTERVAL", "7");
+    let p = cfg.prometheus.as_ref().unwrap();
+    assert_eq!(p.poll_interval, Duration::from_secs(7));
+    let pc = wiring::verifier_config(&cfg, p);
+    assert_eq!(pc.verify_max_poll_millis, 7000);
+}
+
+#[test]
+fn old_ssh_timeout_webhook_and_hand_off_names() {
+    assert_eq!(
+        with("SSH_CONNECTION_TIMEOUT", "25")
+            .executor
+            .connect_timeout_secs,
+        25
+    );
+    assert_eq!(
+        with("WEBHOOK_AUTH_USERNAME", "am").server.webhook_user,
+        "am"
+    );
+    assert_eq!(
+        with("SELF_RESTART_TIMEOUT_MINUTES", "15")
+            .self_restart
+            .timeout,
+        chrono::Duration::minutes(15)
+    );
+    assert_eq!(
+        with("STALE_HANDOFF_CLEANUP_MINUTES", "45")
+            .self_restart
+            .cleanup_after,
+        chrono::Duration::minutes(45)
+    );
+}
+
+#[test]
+fn old_ssh_host_variables_add_and_update_hosts() {
+    let cfg = load_str(
+        r#"
+[[hosts]]
+name = "outpost"
+address = "10.0.0.9"
+user = "old"
+key_file = "/keys/outpost"
+"#,
+        &[
+            ("SSH_NEXUS_HOST", "192.168.1.100"),
+            ("SSH_NEXUS_USER", "ops"),
+            ("SSH_NEXUS_KEY_PATH", "/keys/nexus"),
+            ("SSH_OUTPOST_HOST", "vps.example.org"),
+            ("SSH_OUTPOST_USER", "root"),
+            // Not host variables of the old system.
+            ("SSH_AUTH_SOCK", "/tmp/agent"),
+            ("SSH_CONNECTION", "1.2.3.4 5 6.7.8.9 22"),
+        ],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let hosts: Vec<(&str, &str, &str)> = cfg
+        .hosts
+        .iter()
+        .map(|h| (h.name.as_str(), h.address.as_str(), h.user.as_str()))
+        .collect();
+    assert_eq!(
+        hosts,
+        vec![
+            ("outpost", "vps.example.org", "root"),
+            ("nexus", "192.168.1.100", "ops"),
+        ]
+    );
+    assert_eq!(cfg.hosts[0].key_file, Some(PathBuf::from("/keys/outpost")));
+    assert_eq!(cfg.hosts[1].key_file, Some(PathBuf::from("/keys/nexus")));
+    assert_eq!(cfg.hosts[1].port, 22);
+
+    // JARVIS_* still wins over the old names.
+    let cfg = load(
+        None,
+        &env(&[
+            ("SSH_NEXUS_HOST", "192.168.1.100"),
+            ("SSH_NEXUS_USER", "ops"),
+            ("SSH_NEXUS_KEY_PATH", "/keys/nexus"),
+            ("JARVIS_HOSTS__0__USER", "jarvis"),
+        ]),
+        &Overrides::default(),
+    )
+    .unwrap();
+    assert_eq!(cfg.hosts[0].user, "jarvis");
+}
+
+#[test]
+fn old_ssh_host_variables_name_themselves_in_problems() {
+    let err = load(
+        None,
+        &env(&[
+            ("SSH_NEXUS_HOST", "192.168.1.100"),
+            ("SSH_NEXUS_USER", "ops"),
+        ]),
+        &Overrides::default(),
+    )
+    .unwrap_err();
+    assert!(
+        err.problems
+            .iter()
+            .any(|p| p.starts_with("hosts[0].key_file: required") && p.contains("SSH_NEXUS_HOST")),
+        "{err}"
+    );
+    let err = load(
+        None,
+        &env(&[("SSH_SKYNET_USER", "root")]),
+        &Overrides::default(),
+    )
+    .unwrap_err();
+    assert!(
+        err.problems[0].starts_with("SSH_SKYNET_USER: no host named \"skynet\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn daily_report_time_and_offset_are_configurable() {
+    let cfg = Config::zero();
+    assert!(cfg.report.enabled);
+    assert_eq!(cfg.report.schedule, ReportSchedule::default());
+    let cfg = load(
+        None,
+        &env(&[
+            ("JARVIS_REPORT__TIME", "07:30"),
+            ("JARVIS_REPORT__UTC_OFFSET", "+02:00"),
+        ]),
+        &Overrides::default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        cfg.report.schedule,
+        ReportSchedule::parse("07:30", "+02:00").unwrap()
+    );
+    let err = load_str(
+        "[report]\ntime = \"8am\"\nutc_offset = \"CET\"\n",
+        &[("JARVIS_REPORT__ENABLED", "false")],
+    )
+    .unwrap_err();
+    assert!(
+        err.problems.iter().any(|p| p.starts_with("report.time:")),
+        "{err}"
+    );
+    let err = load_str("[report]\nutc_offset = \"CET\"\n", &[]).unwrap_err();
+    assert!(err.problems[0].starts_with("report.utc_offset:"), "{err}");
+}
+
+#[test]
+fn backup_checks_need_prometheus_and_default_to_the_system_label() {
+    let cfg = Config::zero();
+    assert!(cfg.backups.is_none());
+    let err = load(
+        None,
+        &env(&[(
+            "JARVIS_BACKUPS__QUERY",
+            "backup_last_success_timestamp_seconds",
+        )]),
+        &Overrides::default(),
+    )
+    .unwrap_err();
+    assert!(err.problems[0].starts_with("backups.query:"), "{err}");
+    let cfg = with(
+        "JARVIS_BACKUPS__QUERY",
+        "backup_last_success_timestamp_seconds",
+    );
+    let b = cfg.backups.unwrap();
+    assert_eq!(b.system_label, "system");
+    assert_eq!(b.check_interval, Duration::from_secs(900));
+    assert_eq!(b.predict.backup_max_age_hours, 26.0);
+}
+
+#[test]
+fn hand_off_timings_default_to_ten_and_thirty_minutes() {
+    let cfg = Config::zero();
+    assert_eq!(cfg.self_restart.timeout, chrono::Duration::minutes(10));
+    assert_eq!(
+        cfg.self_restart.cleanup_after,
+        chrono::Duration::minutes(30)
+    );
+    let err = load(
+        None,
+        &env(&[
+            ("SELF_RESTART_TIMEOUT_MINUTES", "40"),
+            ("STALE_HANDOFF_CLEANUP_MINUTES", "30"),
+        ]),
+        &Overrides::default(),
+    )
+    .unwrap_err();
+    assert!(
+        err.problems[0].starts_with("self_restart.stale_cleanup_minutes:"),
+        "{err}"
+    );
+}

@@ -12,8 +12,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use jarvis_core::correlation::Correlator;
 use jarvis_core::domain::{
-    Action, Alert, Handoff, HandoffId, HandoffState, HostStatus, IncidentId, Notice, NoticeKind,
-    NoticeRecord, Pattern, StepResult, Verification, steps_signature,
+    Action, Alert, Handoff, HandoffId, HandoffState, HostStatus, IncidentId, IncidentState, Notice,
+    NoticeKind, NoticeRecord, Pattern, StepResult, Verification, steps_signature,
 };
 use jarvis_core::error::{ExecError, StoreError};
 use jarvis_core::pipeline::{Policy, Ports};
@@ -236,9 +236,11 @@ pub async fn wire(
         .map(|n8n| SelfRestarter {
             store: store.store(),
             n8n,
+            notifier: notifier.clone(),
             clock: clock.clone(),
             resume_url: resume_url(cfg),
             lock: handoff_lock.clone(),
+            owner: owner.clone(),
         });
     let (executor, ssh) = executor(
         cfg,
@@ -295,11 +297,7 @@ pub async fn wire(
     };
     let verifier: Arc<dyn Verifier> = match (&cfg.prometheus, cfg.verification_enabled()) {
         (Some(p), true) => {
-            let mut pc = crate::prometheus::PrometheusConfig::new(p.url.clone());
-            pc.request_timeout_secs = p.request_timeout.as_secs().max(1);
-            pc.verify_max_poll_millis =
-                (p.poll_interval.as_millis() as u64).max(pc.verify_first_poll_millis);
-            pc.verify_max_wait_secs = cfg.pipeline.verification_max_wait_seconds;
+            let pc = verifier_config(cfg, p);
             let client = crate::prometheus::PrometheusClient::new(&pc).map_err(|e| {
                 WiringError::Adapter {
                     what: "prometheus",
@@ -346,6 +344,21 @@ pub async fn wire(
         alertmanager,
         seeded,
     })
+}
+
+/// The verifier's Prometheus settings: `prometheus.poll_interval_secs`
+/// (`VERIFICATION_POLL_INTERVAL`) is the adaptive poller's ceiling, the longest
+/// delay between two polls.
+pub fn verifier_config(
+    cfg: &Config,
+    p: &super::PrometheusSettings,
+) -> crate::prometheus::PrometheusConfig {
+    let mut pc = crate::prometheus::PrometheusConfig::new(p.url.clone());
+    pc.request_timeout_secs = p.request_timeout.as_secs().max(1);
+    pc.verify_max_poll_millis =
+        (p.poll_interval.as_millis() as u64).max(pc.verify_first_poll_millis);
+    pc.verify_max_wait_secs = cfg.pipeline.verification_max_wait_seconds;
+    pc
 }
 
 /// The name the self-restart workflow is registered under in the n8n client.
@@ -548,10 +561,15 @@ pub enum SelfRestartError {
 pub struct SelfRestarter {
     pub store: Arc<dyn Store>,
     pub n8n: Arc<crate::n8n::N8nClient>,
+    /// Says a self-restart started (`self_restart` notice).
+    pub notifier: Arc<dyn Notifier>,
     pub clock: Arc<dyn Clock>,
     pub resume_url: String,
     /// One hand-off at a time.
     pub lock: Arc<tokio::sync::Mutex<()>>,
+    /// This process's lease name: a step's hand-off is linked to the incident
+    /// this process is executing, so a hand-off that times out escalates it.
+    pub owner: String,
 }
 
 impl SelfRestarter {
@@ -611,7 +629,55 @@ impl SelfRestarter {
             let _ = self.store.save_handoff(&handoff).await;
             return Err(SelfRestartError::N8n(e));
         }
+        let mut notice = Notice::new(
+            NoticeKind::SelfRestart,
+            format!("Self-restart of {target} started"),
+            now,
+        )
+        .body(format!(
+            "n8n restarts {target} and calls back {}; a hand-off not resumed in time is marked failed and its incident escalates.",
+            self.resume_url
+        ))
+        .field("Hand-off", handoff.id.to_string())
+        .field("Why", handoff.reason.clone());
+        if let Some(incident) = handoff.incident {
+            notice = notice.incident(incident);
+        }
+        let result = self.notifier.notify(&notice).await;
+        let error = result.as_ref().err().map(|e| e.to_string());
+        if let Some(error) = &error {
+            warn!(handoff = %handoff.id, error = %error, "self-restart notice not delivered");
+        }
+        let record = NoticeRecord {
+            notice,
+            delivered: result.is_ok(),
+            error,
+        };
+        if let Err(e) = self.store.record_notice(&record).await {
+            warn!(handoff = %handoff.id, error = %e, "self-restart notice not recorded");
+        }
         Ok(handoff)
+    }
+
+    /// The one incident this process is executing, if exactly one: the incident
+    /// a `SelfRestart` step belongs to.
+    async fn executing_incident(&self) -> Option<IncidentId> {
+        let executing: Vec<IncidentId> = self
+            .store
+            .in_flight()
+            .await
+            .ok()?
+            .into_iter()
+            .filter(|i| {
+                i.state == IncidentState::Executing
+                    && i.lease_owner.as_deref() == Some(self.owner.as_str())
+            })
+            .map(|i| i.id)
+            .collect();
+        match executing.as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        }
     }
 }
 
@@ -625,10 +691,11 @@ impl Executor for SelfRestarter {
             });
         };
         let started = std::time::Instant::now();
+        let incident = self.executing_incident().await;
         let handoff = self
             .request(
                 target,
-                None,
+                incident,
                 format!("requested by a remediation step: self-restart {target}"),
                 Some(SELF_RESTART_PENDING_LIMIT),
             )

@@ -7,10 +7,16 @@
 //! baseline, so a sustained step stays flagged; after `rebaseline_after_checks`
 //! the new level is accepted as normal. [`predict`] extrapolates trends
 //! (disk full, certificate expiry, restart loops, stale backups) and
-//! [`DailyReport`] summarises a day. All of it is pure: time is passed in.
+//! [`DailyReport`] summarises a day. [`backup`] decides whether a stale backup
+//! becomes a synthetic alert or is left to a real `BackupStale` rule;
+//! [`Digest`] is the scheduled daily report and [`ReportSchedule`] says when it
+//! goes out. All of it is pure: time is passed in.
 
+pub mod backup;
+mod digest;
 pub mod predict;
 mod report;
+mod schedule;
 #[cfg(test)]
 mod tests;
 
@@ -21,7 +27,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{ALERTNAME, Alert, AnomalyRecord, Labels, SYNTHETIC_LABEL};
 
+pub use backup::{AlertRule, BackupFreshness, assess_backup, covered_by_rule};
+pub use digest::Digest;
 pub use report::{AlertSummary, DailyReport, SeriesSummary};
+pub use schedule::ReportSchedule;
 
 /// The alert name of a detector anomaly.
 pub const ANOMALY_ALERT: &str = "AnomalyDetected";

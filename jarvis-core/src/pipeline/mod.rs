@@ -745,7 +745,7 @@ impl Pipeline {
                         format!("{} dependent alerts", dependents.len()),
                     );
                 }
-                self.notify(notice).await?;
+                self.notify_fix(&incident, notice).await?;
                 Ok(Some((
                     IncidentState::Resolved,
                     "verified: the alert cleared".into(),
@@ -793,7 +793,7 @@ impl Pipeline {
                     "Verification: {reason}. No success is claimed and nothing was learned."
                 ))
                 .field("Commands", commands_field(&records));
-                self.notify(notice).await?;
+                self.notify_fix(&incident, notice).await?;
                 Ok(Some((
                     IncidentState::Unverified,
                     format!("unverified: {reason}"),
@@ -813,6 +813,7 @@ impl Pipeline {
         reason: String,
         started_at: DateTime<Utc>,
     ) -> Result<Option<(IncidentState, String)>, StoreError> {
+        let commands = commands_field(&records);
         self.record_attempt(
             incident,
             plan,
@@ -838,6 +839,8 @@ impl Pipeline {
         let failure =
             learning::failure(existing.as_ref(), symptom, &plan.steps, &reason, self.now());
         self.store().record_failure(&failure).await?;
+        self.notify_attempt_failed(incident, commands, &reason)
+            .await?;
         self.after_failure(incident, reason).await
     }
 
@@ -915,6 +918,9 @@ impl Pipeline {
         self.store().bump_attempts(incident.id).await?;
         let failure = learning::failure(None, &symptom, &plan.steps, &reason, self.now());
         self.store().record_failure(&failure).await?;
+        let commands = format!("{} (refused, never ran)", step.action.summary());
+        self.notify_attempt_failed(incident, commands, &reason)
+            .await?;
         self.after_failure(incident, reason).await
     }
 
@@ -999,6 +1005,7 @@ impl Pipeline {
             Ok(v) => v,
             Err(verdict) => {
                 let reason = format!("approved step is refused: {}", verdict.reason);
+                self.escalate(&incident, &reason).await.map_err(err)?;
                 let inc = self
                     .move_to(&incident, IncidentState::Escalated, &reason)
                     .await
@@ -1421,6 +1428,95 @@ impl Pipeline {
             .await
     }
 
+    /// Tells people one attempt failed, and what happens next.
+    async fn notify_attempt_failed(
+        &self,
+        incident: &Incident,
+        commands: String,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        let used = self.attempts_used(&incident.key).await?;
+        let max = self.policy.config.max_attempts;
+        let next = if used >= max {
+            "attempt limit reached: escalating to a person".to_string()
+        } else {
+            format!(
+                "trying another plan ({} of {max} attempts left)",
+                max - used
+            )
+        };
+        let notice = Notice::new(
+            NoticeKind::RemediationFailure,
+            format!(
+                "Attempt {used} failed: {} ({})",
+                incident.alert_name, incident.key.target
+            ),
+            self.now(),
+        )
+        .incident(incident.id)
+        .body(reason.to_string())
+        .field(
+            "Commands",
+            if commands.is_empty() {
+                "nothing ran".to_string()
+            } else {
+                commands
+            },
+        )
+        .field("Next", next);
+        self.notify(notice).await
+    }
+
+    /// A fix (verified or not) of an alert Jarvis raised itself (anomaly,
+    /// prediction) is summarised in the daily report instead of a message of
+    /// its own; the notice is still kept on the incident. Failures and
+    /// escalations of such alerts are sent at once like any other.
+    async fn notify_fix(&self, incident: &Incident, notice: Notice) -> Result<(), StoreError> {
+        if !incident.labels.contains_key(SYNTHETIC_LABEL) {
+            return self.notify(notice).await;
+        }
+        self.store()
+            .record_notice(&NoticeRecord {
+                notice,
+                delivered: false,
+                error: Some(HELD_FOR_DAILY_REPORT.to_string()),
+            })
+            .await
+    }
+
+    /// Escalates an incident a self-restart interrupted and never resumed.
+    /// Returns `false` when the incident already finished or another task holds it.
+    pub async fn escalate_interrupted(&self, id: IncidentId, reason: &str) -> Res<bool> {
+        let err = |source| PipelineError::Store {
+            incident: id,
+            source,
+        };
+        let now = self.now();
+        let owner = &self.policy.owner;
+        if !self
+            .store()
+            .claim(id, owner, now + self.policy.config.lease(), now)
+            .await
+            .map_err(err)?
+        {
+            return Ok(false);
+        }
+        let result = async {
+            let incident = self.store().incident(id).await?;
+            if incident.state.is_terminal() || !incident.state.can_move_to(IncidentState::Escalated)
+            {
+                return Ok(false);
+            }
+            self.escalate(&incident, reason).await?;
+            self.move_to(&incident, IncidentState::Escalated, reason)
+                .await?;
+            Ok(true)
+        }
+        .await;
+        self.store().release(id, owner).await.map_err(err)?;
+        result.map_err(err)
+    }
+
     async fn notify(&self, notice: Notice) -> Result<(), StoreError> {
         let result = self.ports.notifier.notify(&notice).await;
         let error = result.as_ref().err().map(|e| e.to_string());
@@ -1436,6 +1532,9 @@ impl Pipeline {
             .await
     }
 }
+
+/// Why a proactive fix's success notice was not sent on its own.
+pub const HELD_FOR_DAILY_REPORT: &str = "held for the daily report (proactive fix)";
 
 fn join_notes(reason: &str, notes: &[String]) -> String {
     if notes.is_empty() {

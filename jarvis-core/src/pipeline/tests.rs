@@ -807,3 +807,121 @@ async fn two_tasks_of_one_process_never_handle_the_same_incident() {
     assert_eq!(again.state, Resolved);
     assert_eq!(w.executor.ran().len(), 1);
 }
+
+#[tokio::test]
+async fn every_failed_attempt_is_notified_with_what_ran_and_what_comes_next() {
+    let w = Setup {
+        verifier: ScriptedVerifier::never_cleared(),
+        ..Setup::default()
+    }
+    .build();
+    let handled = w.fire(container_down()).await;
+    assert_eq!(handled[0].state, Escalated);
+    assert_eq!(
+        w.notifier.kinds(),
+        vec![NoticeKind::RemediationFailure, NoticeKind::Escalation]
+    );
+    let failure = &w.notifier.notices()[0];
+    assert_eq!(failure.incident, Some(handled[0].incident));
+    assert!(failure.title.starts_with("Attempt 1 failed"), "{failure:?}");
+    assert!(failure.body.contains("still firing"), "{failure:?}");
+    let field = |name: &str| {
+        failure
+            .fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    assert!(field("Commands").contains("docker restart frigate"));
+    assert!(
+        field("Next").contains("2 of 3 attempts left"),
+        "{failure:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_step_is_notified_as_a_failed_attempt() {
+    let w = Setup {
+        deterministic_main: false,
+        planner: ScriptedPlanner::new(vec![
+            Ok(Plan::new(
+                Tier::FullReasoning,
+                vec![Step::shell("docker1", "rm -rf /var/lib/docker")],
+            )),
+            Ok(Plan::new(
+                Tier::FullReasoning,
+                vec![Step::shell("docker1", "docker restart frigate")],
+            )),
+        ]),
+        ..Setup::default()
+    }
+    .build();
+    let handled = w.fire(container_down()).await;
+    assert_eq!(handled[0].state, Resolved);
+    assert_eq!(
+        w.notifier.kinds(),
+        vec![
+            NoticeKind::RemediationFailure,
+            NoticeKind::RemediationSuccess
+        ]
+    );
+    let failure = &w.notifier.notices()[0];
+    assert!(failure.body.starts_with("refused"), "{failure:?}");
+    assert!(
+        failure
+            .fields
+            .iter()
+            .any(|(k, v)| k == "Commands" && v.contains("never ran")),
+        "{failure:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_proactive_fix_is_held_for_the_daily_report_not_sent_alone() {
+    let w = Setup::default().build();
+    let synthetic = alert(
+        "AnomalyDetected",
+        &[
+            ("instance", "docker1:9323"),
+            ("container", "frigate"),
+            (SYNTHETIC_LABEL, "anomaly"),
+        ],
+        "docker restart frigate",
+    );
+    let handled = w.fire(synthetic).await;
+    assert_eq!(handled[0].state, Resolved);
+    assert!(
+        w.notifier.kinds().is_empty(),
+        "no message of its own: {:?}",
+        w.notifier.kinds()
+    );
+    let kept = w.store.notices(handled[0].incident).await.unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].notice.kind, NoticeKind::RemediationSuccess);
+    assert!(!kept[0].delivered);
+    assert_eq!(kept[0].error.as_deref(), Some(HELD_FOR_DAILY_REPORT));
+    // A real alert's fix is still announced at once.
+    w.fire(container_down()).await;
+    assert_eq!(w.notifier.kinds(), vec![NoticeKind::RemediationSuccess]);
+}
+
+#[tokio::test]
+async fn an_incident_a_self_restart_interrupted_escalates_once() {
+    let w = Setup::default().build();
+    let ingested = w
+        .pipeline
+        .ingest(vec![container_down()], None)
+        .await
+        .unwrap();
+    let id = ingested[0].incident.unwrap();
+    let reason = "self-restart hand-off timed out";
+    assert!(w.pipeline.escalate_interrupted(id, reason).await.unwrap());
+    let incident = w.store.incident(id).await.unwrap();
+    assert_eq!(incident.state, Escalated);
+    assert_eq!(w.notifier.kinds(), vec![NoticeKind::Escalation]);
+    assert_eq!(w.notifier.notices()[0].body, reason);
+    // Already finished: nothing more.
+    assert!(!w.pipeline.escalate_interrupted(id, reason).await.unwrap());
+    assert_eq!(w.notifier.kinds().len(), 1);
+}

@@ -10,8 +10,7 @@ use axum::extract::{Query, State};
 use chrono::{DateTime, Duration, Utc};
 use jarvis_core::anomaly::{Anomaly, Detector};
 use jarvis_core::domain::{
-    AnomalyRecord, Incident, IncidentFilter, IncidentState, Labels, Notice, NoticeKind,
-    NoticeRecord, SYNTHETIC_LABEL,
+    AnomalyRecord, Incident, IncidentFilter, Labels, Notice, NoticeRecord, SYNTHETIC_LABEL,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -257,64 +256,16 @@ pub struct ReportSent {
     pub notice: Notice,
 }
 
-/// The last 24 hours as a notice.
+/// The last 24 hours as a notice (the scheduled report's content).
 pub async fn daily_report(state: &AppState) -> ApiResult<Notice> {
     let now = state.now();
-    let day_ago = now - Duration::hours(24);
-    let incidents = state
-        .store
-        .incidents(&IncidentFilter {
-            since: Some(day_ago),
-            limit: 5000,
-            ..IncidentFilter::default()
-        })
+    let digest = crate::proactive::digest(state, now)
         .await
-        .map_err(|e| ApiError::store("listing incidents", e))?;
-    let anomalies = state
-        .store
-        .anomalies(day_ago)
-        .await
-        .map_err(|e| ApiError::store("listing anomalies", e))?;
-    let count = |s: IncidentState| incidents.iter().filter(|i| i.state == s).count();
-    let mut by_alert: BTreeMap<&str, usize> = BTreeMap::new();
-    for i in &incidents {
-        *by_alert.entry(i.alert_name.as_str()).or_insert(0) += 1;
-    }
-    let mut top: Vec<(&str, usize)> = by_alert.into_iter().collect();
-    top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    let top = top
-        .iter()
-        .take(5)
-        .map(|(name, n)| format!("{name}: {n}"))
-        .collect::<Vec<_>>()
-        .join("\n");
-    Ok(
-        Notice::new(NoticeKind::DailyReport, "Jarvis daily report", now)
-            .body(format!(
-                "{} incident(s) and {} anomaly(ies) in the last 24 hours",
-                incidents.len(),
-                anomalies.len()
-            ))
-            .field(
-                "Outcomes",
-                format!(
-                    "resolved {}, unverified {}, escalated {}, in maintenance {}, duplicates {}",
-                    count(IncidentState::Resolved),
-                    count(IncidentState::Unverified),
-                    count(IncidentState::Escalated),
-                    count(IncidentState::InMaintenance),
-                    count(IncidentState::Duplicate)
-                ),
-            )
-            .field(
-                "Top alerts",
-                if top.is_empty() {
-                    "none".to_string()
-                } else {
-                    top
-                },
-            ),
-    )
+        .map_err(|e| ApiError::Unavailable {
+            doing: "building the daily report",
+            source: Box::new(e),
+        })?;
+    Ok(digest.notice(now))
 }
 
 /// Sends the daily report now.

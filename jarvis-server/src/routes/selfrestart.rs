@@ -6,7 +6,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use jarvis_adapters::config::wiring::{SelfRestartError, SelfRestarter, resume_url};
-use jarvis_core::domain::{Handoff, HandoffId, HandoffState};
+use jarvis_core::domain::{Handoff, HandoffId, HandoffState, Notice, NoticeKind};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -64,9 +64,11 @@ pub async fn self_restart(
     let restarter = SelfRestarter {
         store: state.store.clone(),
         n8n,
+        notifier: state.pipeline.ports().notifier.clone(),
         clock: state.pipeline.ports().clock.clone(),
         resume_url: resume_url(&state.config),
         lock: state.handoff_lock.clone(),
+        owner: state.pipeline.policy().owner.clone(),
     };
     let handoff = restarter
         .request(&q.target, None, format!("requested by {}", caller.0), None)
@@ -179,5 +181,21 @@ pub async fn resume(
         .map_err(|e| ApiError::store("completing a hand-off", e))?;
     state.spawn_resume("self-restart hand-off completed");
     tracing::info!(handoff = %id, "hand-off resumed");
+    let took = (handoff.updated_at - handoff.created_at)
+        .num_seconds()
+        .max(0);
+    let mut notice = Notice::new(
+        NoticeKind::SelfRestart,
+        format!("Self-restart of {} finished", handoff.target),
+        handoff.updated_at,
+    )
+    .body(format!(
+        "Jarvis is back after {took} s and resumes the work the restart interrupted."
+    ))
+    .field("Hand-off", id.to_string());
+    if let Some(incident) = handoff.incident {
+        notice = notice.incident(incident);
+    }
+    crate::proactive::send_notice(&state, notice).await;
     Ok((StatusCode::ACCEPTED, Json(handoff)))
 }
