@@ -837,7 +837,7 @@ fn validate(raw: RawConfig, problems: &mut Vec<String>) -> Option<Config> {
     }
 
     // [executor]
-    let command_timeout = raw.executor.command_timeout_secs.unwrap_or(60);
+    let command_timeout = raw.executor.command_timeout_secs.unwrap_or(300);
     if command_timeout == 0 || command_timeout > 3600 {
         problems.push(format!(
             "executor.command_timeout_secs: must be between 1 and 3600, not {command_timeout}"

@@ -448,11 +448,19 @@ fn with(var: &str, value: &str) -> Config {
 #[test]
 fn command_execution_timeout_sets_the_command_timeout() {
     assert_eq!(
-        with("COMMAND_EXECUTION_TIMEOUT", "300")
+        with("COMMAND_EXECUTION_TIMEOUT", "120")
             .executor
             .command_timeout_secs,
-        300
+        120
     );
+}
+
+#[test]
+fn commands_may_run_five_minutes_by_default() {
+    // Backup scripts run long: the default is 300 s, not 60.
+    let cfg = load_str("", &[]).unwrap();
+    assert_eq!(cfg.executor.command_timeout_secs, 300);
+    assert_eq!(cfg.executor.connect_timeout_secs, 10);
 }
 
 #[test]

@@ -182,9 +182,10 @@ impl SshConfig {
 }
 
 mod defaults {
-    /// The documented default, the same as `executor.command_timeout_secs`.
+    /// The documented default, the same as `executor.command_timeout_secs`:
+    /// backup scripts run long.
     pub fn command_timeout() -> u64 {
-        60
+        300
     }
     pub fn connect_timeout() -> u64 {
         10
@@ -232,8 +233,8 @@ mod tests {
             "#,
         )
         .unwrap();
-        assert_eq!(cfg.default_command_timeout_secs, 60);
-        assert_eq!(SshConfig::default().default_command_timeout_secs, 60);
+        assert_eq!(cfg.default_command_timeout_secs, 300);
+        assert_eq!(SshConfig::default().default_command_timeout_secs, 300);
         assert_eq!(cfg.connect_tries, 3);
         assert_eq!(cfg.output_cap_bytes, 65536);
         assert_eq!(cfg.hosts[0].port, 22);
