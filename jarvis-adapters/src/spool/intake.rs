@@ -164,7 +164,10 @@ impl Intake {
         let stored =
             tokio::time::timeout(self.direct_timeout, pipeline.ports().store.ingest(&batch)).await;
         match stored {
-            Ok(Ok(ingested)) => return Ok(Accepted::Stored(ingested)),
+            Ok(Ok(ingested)) => {
+                pipeline.note_ingested(&batch, &ingested);
+                return Ok(Accepted::Stored(ingested));
+            }
             Ok(Err(e)) if !e.is_transient() => return Err(IntakeError::Store(e)),
             Ok(Err(e)) => warn!(error = %e, "store unavailable: spooling webhook batches"),
             Err(_) => warn!(
@@ -254,7 +257,10 @@ impl Intake {
         batch.received_at = record.received_at;
         match tokio::time::timeout(self.direct_timeout, pipeline.ports().store.ingest(&batch)).await
         {
-            Ok(Ok(ingested)) => Ok(ingested),
+            Ok(Ok(ingested)) => {
+                pipeline.note_ingested(&batch, &ingested);
+                Ok(ingested)
+            }
             Ok(Err(e)) if e.is_transient() => Err(Stop::Store(e)),
             Ok(Err(e)) => Err(Stop::Poison(e.to_string())),
             Err(_) => Err(Stop::Store(StoreError::Unavailable {

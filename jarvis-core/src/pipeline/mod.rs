@@ -11,6 +11,7 @@
 //! success is never reported before the [`Verifier`] says the alert cleared.
 
 mod config;
+mod open;
 
 use std::collections::{BTreeSet, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
@@ -20,7 +21,7 @@ use tracing::{Instrument, info, info_span, warn};
 
 pub use config::PipelineConfig;
 
-use crate::correlation::{CorrelationItem, Correlator};
+use crate::correlation::Correlator;
 use crate::domain::*;
 use crate::error::{PlanError, StoreError};
 use crate::hints::Routing;
@@ -86,6 +87,8 @@ pub struct Pipeline {
     /// Incidents this process is working on. The store lease keeps other
     /// processes out; this keeps a second task of the same process out.
     active: Arc<Mutex<HashSet<IncidentId>>>,
+    /// The open incidents correlation compares with (see [`open`]).
+    open: Arc<Mutex<open::OpenIndex>>,
 }
 
 /// Removes an incident from the active set when its handling ends, however it ends.
@@ -111,6 +114,7 @@ impl Pipeline {
             ports,
             policy: Arc::new(policy),
             active: Arc::default(),
+            open: Arc::default(),
         }
     }
 
@@ -126,7 +130,25 @@ impl Pipeline {
     /// Returns only after the store committed: then the webhook may be acknowledged.
     pub async fn ingest(&self, alerts: Vec<Alert>, raw: Option<String>) -> Res<Vec<Ingested>> {
         let batch = self.batch(alerts, raw);
-        Ok(self.ports.store.ingest(&batch).await?)
+        let ingested = self.ports.store.ingest(&batch).await?;
+        self.note_ingested(&batch, &ingested);
+        Ok(ingested)
+    }
+
+    /// Tells correlation about the incidents a committed batch opened; call
+    /// it after committing a batch through the store directly.
+    pub fn note_ingested(&self, batch: &IngestBatch, ingested: &[Ingested]) {
+        let mut index = self.open_index();
+        for (item, done) in batch.items.iter().zip(ingested) {
+            if let (true, Some(id)) = (done.new, done.incident) {
+                index.add(crate::correlation::CorrelationItem {
+                    id,
+                    alert_name: item.alert.name().to_string(),
+                    labels: item.alert.labels.clone(),
+                    at: batch.received_at,
+                });
+            }
+        }
     }
 
     /// The batch `ingest` would commit (routing applied).
@@ -238,6 +260,9 @@ impl Pipeline {
         let result = self.run(incident).instrument(span.clone()).await;
         if let Ok(h) = &result {
             span.record("outcome", h.state.as_str());
+            if h.state.is_terminal() {
+                self.open_index().remove(id);
+            }
         }
         self.store().release(id, owner).await.map_err(err)?;
         result.map(Some).map_err(err)
@@ -374,40 +399,53 @@ impl Pipeline {
     /// Finds an open incident that explains this one; and holds back open
     /// incidents this one explains, so the outcome does not depend on arrival order.
     async fn correlate(&self, incident: &Incident) -> Result<Option<Incident>, StoreError> {
-        let open = self.store().open_incidents().await?;
-        let item = |i: &Incident| CorrelationItem {
-            id: i.id,
-            alert_name: i.alert_name.clone(),
-            labels: i.labels.clone(),
-            at: i.created_at,
-        };
-        let me = item(incident);
+        let me = open::item(incident);
         let correlator = &self.policy.correlator;
-        let mut roots: Vec<&Incident> = open
-            .iter()
-            .filter(|o| o.id != incident.id && correlator.causes(&item(o), &me))
-            .collect();
-        roots.sort_by(|a, b| (&a.alert_name, a.id).cmp(&(&b.alert_name, b.id)));
-        if let Some(root) = roots.first() {
-            return Ok(Some((*root).clone()));
+        let read_at = self.now();
+        if self.open_index().stale(read_at) {
+            let open = self.store().open_incidents().await?;
+            self.open_index().replace(&open, read_at, self.now());
+        }
+        let (roots, explained) = {
+            let mut index = self.open_index();
+            index.insert(incident);
+            (
+                index.select(|o| o.id != me.id && correlator.causes(o, &me)),
+                index.select(|o| o.id != me.id && correlator.causes(&me, o)),
+            )
+        };
+        // Index entries may be stale: act only on what the store says is open.
+        let mut causes = Vec::new();
+        for id in roots {
+            if let Some(root) = self.still_open(id).await? {
+                causes.push(root);
+            }
+        }
+        causes.sort_by(|a, b| (&a.alert_name, a.id).cmp(&(&b.alert_name, b.id)));
+        if let Some(root) = causes.into_iter().next() {
+            return Ok(Some(root));
         }
         // This incident explains others that have not started acting yet: hold them.
-        for other in &open {
-            if other.id != incident.id
-                && matches!(
-                    other.state,
-                    IncidentState::Received | IncidentState::Planning | IncidentState::Failed
+        let mut explained_open = Vec::new();
+        for id in explained {
+            if let Some(other) = self.still_open(id).await? {
+                explained_open.push(other);
+            }
+        }
+        explained_open.sort_by_key(|o| (o.created_at, o.id));
+        for other in &explained_open {
+            if matches!(
+                other.state,
+                IncidentState::Received | IncidentState::Planning | IncidentState::Failed
+            ) && self
+                .store()
+                .claim(
+                    other.id,
+                    &self.policy.owner,
+                    self.now() + self.policy.config.lease(),
+                    self.now(),
                 )
-                && correlator.causes(&me, &item(other))
-                && self
-                    .store()
-                    .claim(
-                        other.id,
-                        &self.policy.owner,
-                        self.now() + self.policy.config.lease(),
-                        self.now(),
-                    )
-                    .await?
+                .await?
             {
                 self.store().set_root(other.id, Some(incident.id)).await?;
                 let reason = format!(
@@ -431,6 +469,22 @@ impl Pipeline {
             }
         }
         Ok(None)
+    }
+
+    fn open_index(&self) -> std::sync::MutexGuard<'_, open::OpenIndex> {
+        self.open.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The incident, if the store still has it open; else it leaves the index.
+    async fn still_open(&self, id: IncidentId) -> Result<Option<Incident>, StoreError> {
+        match self.store().incident(id).await {
+            Ok(incident) if !incident.state.is_terminal() => Ok(Some(incident)),
+            Ok(_) | Err(StoreError::NotFound { .. }) => {
+                self.open_index().remove(id);
+                Ok(None)
+            }
+            Err(error) => Err(error),
+        }
     }
 
     /// Counted attempts for a key within the window (diagnostic-only attempts never count).

@@ -129,7 +129,10 @@ async fn in_process(
     postgres: Option<&str>,
 ) -> (LoadReport, Option<Duration>) {
     let runbooks = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runbooks");
-    let mut env = Env::new();
+    // The process's own JARVIS_* settings apply (e.g. the pipeline's concurrency).
+    let mut env: Env = std::env::vars()
+        .filter(|(k, _)| k.starts_with("JARVIS_"))
+        .collect();
     env.insert("JARVIS_SERVER__WEBHOOK_PASSWORD".into(), PASSWORD.into());
     env.insert(
         "JARVIS_RUNBOOKS__DIR".into(),
