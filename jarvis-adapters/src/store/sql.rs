@@ -419,24 +419,32 @@ macro_rules! impl_sql_store {
             }
 
             async fn incidents(&self, filter: &IncidentFilter) -> Result<Vec<Incident>, StoreError> {
-                let rows: Vec<IncidentRow> = sqlx::query_as(concat!(
-                    "SELECT ",
-                    incident_cols!(),
-                    " FROM incidents \
-                     WHERE ($1 IS NULL OR state = $1) AND ($2 IS NULL OR alert_name = $2) \
-                     AND ($3 IS NULL OR created_at >= $3) \
-                     AND ($6 IS NULL OR fingerprint = $6) \
-                     ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5"
-                ))
-                .bind(filter.state.map(|s| s.as_str()))
-                .bind(filter.alert_name.as_deref())
-                .bind(opt_ts(filter.since))
-                .bind(sql_limit(filter.limit))
-                .bind(i64::from(filter.offset))
-                .bind(filter.fingerprint.as_ref().map(|f| f.as_str()))
-                .fetch_all(&self.pool)
-                .await
-                .map_err(db_err("listing incidents"))?;
+                // Only the filters given go into the statement: `($n IS NULL OR …)`
+                // hides the indexes from the planner, which then scans every
+                // incident for, say, one fingerprint.
+                let sql = $crate::store::sql::incidents_sql(
+                    concat!("SELECT ", incident_cols!(), " FROM incidents"),
+                    filter,
+                );
+                let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+                if let Some(state) = filter.state {
+                    query = query.bind(state.as_str());
+                }
+                if let Some(name) = &filter.alert_name {
+                    query = query.bind(name.as_str());
+                }
+                if let Some(since) = filter.since {
+                    query = query.bind(ts(since));
+                }
+                if let Some(fingerprint) = &filter.fingerprint {
+                    query = query.bind(fingerprint.as_str());
+                }
+                let rows: Vec<IncidentRow> = query
+                    .bind(sql_limit(filter.limit))
+                    .bind(i64::from(filter.offset))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db_err("listing incidents"))?;
                 convert(rows)
             }
 
@@ -1533,6 +1541,39 @@ fn values(rows: usize, width: usize, tuple: impl Fn(&[String]) -> String) -> Str
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// `select` with the conditions of `filter` that are set, in the order
+/// state, alert name, since, fingerprint (`$1`…), then limit and offset.
+pub(crate) fn incidents_sql(select: &str, filter: &jarvis_core::domain::IncidentFilter) -> String {
+    let mut conditions = Vec::new();
+    let mut n = 0;
+    let mut add = |column: &str, op: &str| {
+        n += 1;
+        conditions.push(format!("{column} {op} ${n}"));
+    };
+    if filter.state.is_some() {
+        add("state", "=");
+    }
+    if filter.alert_name.is_some() {
+        add("alert_name", "=");
+    }
+    if filter.since.is_some() {
+        add("created_at", ">=");
+    }
+    if filter.fingerprint.is_some() {
+        add("fingerprint", "=");
+    }
+    let filters = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conditions.join(" AND "))
+    };
+    format!(
+        "{select}{filters} ORDER BY created_at DESC, id DESC LIMIT ${} OFFSET ${}",
+        n + 1,
+        n + 2
+    )
 }
 
 pub(crate) fn incident_not_found(id: IncidentId) -> StoreError {

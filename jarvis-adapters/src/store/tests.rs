@@ -660,3 +660,39 @@ async fn the_checkpoint_before_commands_is_durable() {
         ]
     );
 }
+
+/// The incident list binds only the filters that are set, so the planner
+/// can use the fingerprint index instead of scanning every incident.
+#[tokio::test]
+async fn listing_by_fingerprint_uses_its_index() {
+    use jarvis_core::domain::{Fingerprint, IncidentFilter};
+    let filter = IncidentFilter {
+        fingerprint: Some(Fingerprint::parse("0123456789abcdef").unwrap()),
+        since: Some(contract::at(0)),
+        limit: 20,
+        ..IncidentFilter::default()
+    };
+    let sql = super::sql::incidents_sql("SELECT id FROM incidents", &filter);
+    assert_eq!(
+        sql,
+        "SELECT id FROM incidents WHERE created_at >= $1 AND fingerprint = $2 \
+         ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
+    );
+    let (store, path) = temp_store().await;
+    let rows: Vec<(i64, i64, i64, String)> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
+            .bind("2026-01-01T00:00:00Z")
+            .bind("0123456789abcdef")
+            .bind(20i64)
+            .bind(0i64)
+            .fetch_all(&store.pool)
+            .await
+            .unwrap();
+    let plan: Vec<String> = rows.into_iter().map(|r| r.3).collect();
+    remove(store, path).await;
+    assert!(
+        plan.iter()
+            .any(|step| step.contains("incidents_fingerprint")),
+        "{plan:?}"
+    );
+}
