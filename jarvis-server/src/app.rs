@@ -204,6 +204,7 @@ pub async fn build(config: Config, env: AppEnv) -> Result<App, BuildError> {
         tasks: TaskTracker::new(),
         queue: Arc::new(Queue::new(
             config.pipeline.max_concurrent_incidents as usize,
+            u64::from(config.pipeline.max_queued_batches),
         )),
         started_at,
         n8n: wired.n8n,
@@ -395,6 +396,18 @@ fn start_background(state: &AppState, cancel: &CancellationToken, ssh: Option<Ar
         state.spawn_resume("start-up");
     }
     crate::recovery::spawn(state, cancel);
+    // Batches left to the store while the work queue was full.
+    every(
+        state,
+        cancel,
+        Duration::from_secs(2),
+        Duration::from_secs(2),
+        |s| async move {
+            if s.queue.take_overflow() {
+                s.spawn_resume("work queue backlog");
+            }
+        },
+    );
     every(
         state,
         cancel,

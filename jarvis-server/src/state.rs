@@ -26,7 +26,12 @@ pub struct Queue {
     accepted: AtomicU64,
     in_flight: AtomicU64,
     completed: AtomicU64,
+    left_to_store: AtomicU64,
     slots: tokio::sync::Semaphore,
+    /// Most batches waiting in memory; see [`AppState::spawn_handling`].
+    max_queued: u64,
+    /// Batches were left to the store because the queue was full.
+    overflowed: std::sync::atomic::AtomicBool,
 }
 
 /// A snapshot of [`Queue`].
@@ -38,17 +43,31 @@ pub struct QueueStats {
     pub in_flight: u64,
     /// Batches finished since start.
     pub completed: u64,
+    /// Batches left to the store because the queue was full (their incidents
+    /// are picked up from the store once it drains).
+    pub left_to_store: u64,
 }
 
 impl Queue {
-    /// A queue that handles at most `concurrency` batches at once.
-    pub fn new(concurrency: usize) -> Self {
+    /// A queue that handles at most `concurrency` batches at once and holds
+    /// at most `max_queued` in memory.
+    pub fn new(concurrency: usize, max_queued: u64) -> Self {
         Queue {
             accepted: AtomicU64::new(0),
             in_flight: AtomicU64::new(0),
             completed: AtomicU64::new(0),
+            left_to_store: AtomicU64::new(0),
             slots: tokio::sync::Semaphore::new(concurrency.max(1)),
+            max_queued: max_queued.max(1),
+            overflowed: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Whether batches were left to the store and the queue has room again
+    /// (clears the mark: the caller resumes them from the store).
+    pub fn take_overflow(&self) -> bool {
+        self.in_flight.load(Ordering::Relaxed) < self.max_queued.div_ceil(2)
+            && self.overflowed.swap(false, Ordering::Relaxed)
     }
 
     pub fn stats(&self) -> QueueStats {
@@ -56,6 +75,7 @@ impl Queue {
             accepted: self.accepted.load(Ordering::Relaxed),
             in_flight: self.in_flight.load(Ordering::Relaxed),
             completed: self.completed.load(Ordering::Relaxed),
+            left_to_store: self.left_to_store.load(Ordering::Relaxed),
         }
     }
 }
@@ -94,9 +114,23 @@ impl AppState {
     }
 
     /// Handles a committed batch in the background, after the webhook replied.
+    /// When `[pipeline] max_queued_batches` already wait, the batch is left
+    /// to the store (it is committed): the backlog sweep resumes its
+    /// incidents from there once the queue has room, so a storm cannot grow
+    /// memory without bound.
     pub fn spawn_handling(&self, ingested: Vec<Ingested>) {
         let state = self.clone();
         self.queue.accepted.fetch_add(1, Ordering::Relaxed);
+        if self.queue.in_flight.load(Ordering::Relaxed) >= self.queue.max_queued {
+            self.queue.left_to_store.fetch_add(1, Ordering::Relaxed);
+            if !self.queue.overflowed.swap(true, Ordering::Relaxed) {
+                warn!(
+                    queued = self.queue.max_queued,
+                    "work queue full: new incidents wait in the store until it drains"
+                );
+            }
+            return;
+        }
         self.queue.in_flight.fetch_add(1, Ordering::Relaxed);
         let span = info_span!("batch", alerts = ingested.len());
         self.tasks.spawn(

@@ -584,3 +584,53 @@ async fn operator_endpoints_answer_with_precise_errors() {
     t.get_json("/anomalies/stats").await;
     t.shutdown().await;
 }
+
+/// A full work queue leaves new batches to the store; the backlog sweep
+/// works their incidents through once the queue has room.
+#[tokio::test]
+async fn batches_beyond_the_queue_wait_in_the_store_and_are_worked_through() {
+    let t = spawn_app_with(&[
+        ("JARVIS_PIPELINE__MAX_CONCURRENT_INCIDENTS", "1"),
+        ("JARVIS_PIPELINE__MAX_QUEUED_BATCHES", "1"),
+    ])
+    .await;
+    // Twenty distinct alerts at once: one is handled, the rest find the queue full.
+    let template: Value = serde_json::from_slice(&fixture("servicedown-firing.json")).unwrap();
+    let mut posts = tokio::task::JoinSet::new();
+    for i in 0..20u64 {
+        let mut v = template.clone();
+        v["alerts"][0]["labels"]["instance"] = json!(format!("web{i}:9100"));
+        v["alerts"][0]["fingerprint"] = json!(format!("{:016x}", 0xfeed_0000u64 + i));
+        let (client, url) = (t.client.clone(), t.url("/webhook/alertmanager"));
+        posts.spawn(async move {
+            let r = client
+                .post(url)
+                .basic_auth(USER, Some(PASSWORD))
+                .json(&v)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::ACCEPTED);
+            let body: Value = r.json().await.unwrap();
+            body["alerts"][0]["incident_id"]
+                .as_str()
+                .expect("a new incident")
+                .to_string()
+        });
+    }
+    let ids = posts.join_all().await;
+    let health = t.get_json("/health").await;
+    assert!(
+        health["queue"]["left_to_store"].as_u64().unwrap() >= 1,
+        "the queue never filled: {health}"
+    );
+    for id in &ids {
+        let detail = t.settled(id).await;
+        let state = detail["incident"]["state"].as_str().unwrap_or("");
+        assert!(
+            !matches!(state, "received" | "planning" | "validating" | "executing"),
+            "incident {id} was left {state}"
+        );
+    }
+    t.shutdown().await;
+}

@@ -30,6 +30,10 @@ pub struct PipelineConfig {
     /// acknowledged as soon as their alerts are stored; the incidents they
     /// open wait in the store, oldest first, for one of these slots.
     pub max_concurrent_incidents: u32,
+    /// Accepted webhook batches that may wait in memory for a slot (default
+    /// 4096). Beyond that a batch is only in the store, and a sweep every
+    /// few seconds picks its incidents up from there once the queue drains.
+    pub max_queued_batches: u32,
 }
 
 impl Default for PipelineConfig {
@@ -45,6 +49,7 @@ impl Default for PipelineConfig {
             approval_expiry_seconds: 30 * 60,
             min_plan_confidence: 0.6,
             max_concurrent_incidents: 8,
+            max_queued_batches: 4096,
         }
     }
 }
@@ -90,6 +95,9 @@ impl PipelineConfig {
         }
         if !(0.0..=1.0).contains(&self.min_plan_confidence) {
             problems.push("pipeline.min_plan_confidence: must be within [0, 1]".to_string());
+        }
+        if self.max_queued_batches == 0 {
+            problems.push("pipeline.max_queued_batches: must be at least 1".to_string());
         }
         if self.max_concurrent_incidents == 0 {
             problems.push("pipeline.max_concurrent_incidents: must be at least 1".to_string());
