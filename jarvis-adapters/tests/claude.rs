@@ -96,6 +96,7 @@ fn context(annotations: &[(&str, &str)], runbook: Option<Runbook>) -> PlanContex
         failed: Vec::new(),
         hosts: Vec::new(),
         attempt: 1,
+        tokens_spent: 0,
     }
 }
 
@@ -559,6 +560,26 @@ async fn the_incident_budget_stops_the_loop() {
     assert!(matches!(err, PlanError::OverBudget { .. }), "{err}");
     assert!(err.should_fall_back());
     assert_eq!(fake.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn the_incident_budget_counts_earlier_attempts() {
+    let fake = FakeAnthropic::start(KEY).await;
+    fake.fallback(submit_turn("toolu_1", restart_plan()));
+    let mut config = config(&fake, KEY);
+    config.incident_token_budget = 1_000;
+    let (planner, _, _) = planner(config);
+    let mut ctx = context(&[], None);
+    ctx.tokens_spent = 999;
+    planner
+        .plan(&ctx)
+        .await
+        .expect("one token left: the call is made");
+    ctx.tokens_spent = 1_000;
+    let err = planner.plan(&ctx).await.unwrap_err();
+    assert!(matches!(err, PlanError::OverBudget { .. }), "{err}");
+    assert!(err.to_string().contains("1000 of 1000"), "{err}");
+    assert_eq!(fake.requests().len(), 1, "a spent incident calls nothing");
 }
 
 #[tokio::test]

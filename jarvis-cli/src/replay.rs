@@ -153,6 +153,7 @@ async fn explain(
             failed: Vec::new(),
             hosts: Vec::new(),
             attempt: 1,
+            tokens_spent: 0,
         };
         match DeterministicPlanner::new().plan(&ctx).await {
             Ok(p) => plan = p,

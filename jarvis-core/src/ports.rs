@@ -51,6 +51,9 @@ pub struct PlanContext {
     pub hosts: Vec<Host>,
     /// 1 for the first attempt.
     pub attempt: u32,
+    /// LLM tokens the incident's earlier attempts used; a per-incident token
+    /// budget counts them too.
+    pub tokens_spent: u64,
 }
 
 /// Chooses a plan for an incident.

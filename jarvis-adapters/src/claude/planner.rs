@@ -194,14 +194,15 @@ impl ClaudePlanner {
         self.client.config()
     }
 
-    fn check_budget(&self, usage: &LlmUsage) -> Result<(), PlanError> {
+    /// `earlier`: tokens the incident's earlier attempts used.
+    fn check_budget(&self, usage: &LlmUsage, earlier: u64) -> Result<(), PlanError> {
         let config = self.config();
-        if usage.total_tokens() >= config.incident_token_budget {
+        let used = earlier.saturating_add(usage.total_tokens());
+        if used >= config.incident_token_budget {
             return Err(PlanError::OverBudget {
                 planner: PLANNER_NAME.into(),
                 reason: format!(
-                    "incident used {} of {} tokens",
-                    usage.total_tokens(),
+                    "incident used {used} of {} tokens",
                     config.incident_token_budget
                 ),
             });
@@ -232,7 +233,7 @@ impl ClaudePlanner {
         let mut stalled = 0u32;
 
         for iteration in 1..=config.max_iterations {
-            self.check_budget(&usage)?;
+            self.check_budget(&usage, ctx.tokens_spent)?;
             let request = MessagesRequest {
                 model: &config.model,
                 max_tokens: config.max_tokens,

@@ -557,6 +557,7 @@ impl Pipeline {
             failed: failures.clone(),
             hosts: self.policy.hosts.clone(),
             attempt: attempt_no,
+            tokens_spent: 0,
         };
 
         // Plan: learned pattern first, then the planner (with the pattern as a hint).
@@ -586,9 +587,11 @@ impl Pipeline {
                 confidence,
             } => {
                 ctx.pattern = Some((pattern, confidence));
+                ctx.tokens_spent = self.tokens_spent(incident.id).await?;
                 self.plan_with_fallback(&ctx, &mut notes).await
             }
             PatternMatch::Cached { .. } | PatternMatch::None => {
+                ctx.tokens_spent = self.tokens_spent(incident.id).await?;
                 self.plan_with_fallback(&ctx, &mut notes).await
             }
         };
@@ -1292,6 +1295,18 @@ impl Pipeline {
             }
         }
         Ok(released)
+    }
+
+    /// LLM tokens the incident's earlier attempts used: the per-incident
+    /// budget covers every attempt, not each one.
+    async fn tokens_spent(&self, incident: IncidentId) -> Result<u64, StoreError> {
+        Ok(self
+            .store()
+            .attempts(incident)
+            .await?
+            .iter()
+            .map(|a| a.usage.total_tokens())
+            .sum())
     }
 
     async fn plan_with_fallback(&self, ctx: &PlanContext, notes: &mut Vec<String>) -> Plan {

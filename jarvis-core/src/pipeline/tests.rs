@@ -221,6 +221,41 @@ async fn a_fix_that_exits_zero_but_does_not_fix_escalates_within_the_attempt_lim
 }
 
 #[tokio::test]
+async fn the_planner_is_told_the_tokens_earlier_attempts_used() {
+    let w = Setup {
+        verifier: ScriptedVerifier::never_cleared(),
+        deterministic_main: false,
+        planner: ScriptedPlanner::new(
+            (0..3)
+                .map(|i| {
+                    let mut plan = Plan::new(
+                        Tier::FullReasoning,
+                        vec![Step::shell("docker1", format!("docker restart frigate{i}"))],
+                    );
+                    plan.usage = LlmUsage {
+                        calls: 1,
+                        input_tokens: 300,
+                        output_tokens: 100,
+                        iterations: 1,
+                    };
+                    Ok(plan)
+                })
+                .collect(),
+        ),
+        ..Setup::default()
+    }
+    .build();
+    w.fire(container_down()).await;
+    let spent: Vec<u64> = w
+        .planner
+        .contexts()
+        .iter()
+        .map(|c| c.tokens_spent)
+        .collect();
+    assert_eq!(spent, [0, 400, 800]);
+}
+
+#[tokio::test]
 async fn at_most_three_attempts_per_key_then_escalate_once_per_cooldown() {
     let w = Setup {
         verifier: ScriptedVerifier::never_cleared(),
