@@ -104,6 +104,20 @@ struct Op<F, T> {
     durability: Durability,
 }
 
+impl<F, T> Op<F, T> {
+    /// A write and the receiver its answer arrives on.
+    fn new(work: F, durability: Durability) -> (Self, oneshot::Receiver<Result<T, StoreError>>) {
+        let (reply, answer) = oneshot::channel();
+        let op = Op {
+            work: Some(work),
+            outcome: None,
+            reply,
+            durability,
+        };
+        (op, answer)
+    }
+}
+
 impl<C, F, T> Write<C> for Op<F, T>
 where
     C: Send + 'static,
@@ -207,13 +221,7 @@ impl<C: Send + 'static> GroupWriter<C> {
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut C) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
     {
-        let (reply, answer) = oneshot::channel();
-        let op = Op {
-            work: Some(work),
-            outcome: None,
-            reply,
-            durability,
-        };
+        let (op, answer) = Op::new(work, durability);
         self.send(Message::Write(Box::new(op)), doing).await?;
         answer
             .await
@@ -444,13 +452,7 @@ where
     T: Send + 'static,
     F: for<'c> FnOnce(&'c mut C) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
 {
-    let (reply, answer) = oneshot::channel();
-    let op = Op {
-        work: Some(work),
-        outcome: None,
-        reply,
-        durability,
-    };
+    let (op, answer) = Op::new(work, durability);
     (Box::new(op), answer)
 }
 

@@ -219,6 +219,20 @@ impl Pipeline {
         self.ports.store.as_ref()
     }
 
+    /// Takes the store lease on an incident for this process; `false` when
+    /// another process holds it.
+    async fn claim(&self, id: IncidentId) -> Result<bool, StoreError> {
+        let now = self.now();
+        self.store()
+            .claim(
+                id,
+                &self.policy.owner,
+                now + self.policy.config.lease(),
+                now,
+            )
+            .await
+    }
+
     /// Handles one incident from its current state until it is terminal or parked.
     /// Returns `None` when another process holds the incident.
     pub async fn process(&self, id: IncidentId) -> Res<Option<Handled>> {
@@ -238,14 +252,8 @@ impl Pipeline {
             active: self.active.clone(),
             id,
         };
-        let now = self.now();
         let owner = &self.policy.owner;
-        if !self
-            .store()
-            .claim(id, owner, now + self.policy.config.lease(), now)
-            .await
-            .map_err(err)?
-        {
+        if !self.claim(id).await.map_err(err)? {
             return Ok(None);
         }
         let incident = self.store().incident(id).await.map_err(err)?;
@@ -1560,14 +1568,8 @@ impl Pipeline {
             incident: id,
             source,
         };
-        let now = self.now();
         let owner = &self.policy.owner;
-        if !self
-            .store()
-            .claim(id, owner, now + self.policy.config.lease(), now)
-            .await
-            .map_err(err)?
-        {
+        if !self.claim(id).await.map_err(err)? {
             return Ok(false);
         }
         let result = async {
