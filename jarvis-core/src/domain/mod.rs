@@ -8,6 +8,7 @@ mod outcome;
 mod pattern;
 mod plan;
 mod records;
+mod redact;
 mod runbook;
 
 pub use alert::*;
@@ -18,4 +19,5 @@ pub use outcome::*;
 pub use pattern::*;
 pub use plan::*;
 pub use records::*;
+pub use redact::{MASK, redact_command};
 pub use runbook::*;

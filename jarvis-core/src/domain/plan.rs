@@ -101,10 +101,13 @@ impl Action {
         }
     }
 
-    /// A one-line rendering for logs, notifications and the audit log.
+    /// A one-line rendering for logs, notifications and the audit log, with
+    /// credentials masked ([`super::redact_command`]).
     pub fn summary(&self) -> String {
         match self {
-            Action::Shell { host, command, .. } => format!("{host}: {command}"),
+            Action::Shell { host, command, .. } => {
+                format!("{host}: {}", super::redact_command(command))
+            }
             Action::HaAddonRestart { addon } => format!("restart add-on {addon}"),
             Action::HaService {
                 domain, service, ..
