@@ -302,3 +302,74 @@ async fn resuming_a_hand_off_says_the_self_restart_finished() {
     assert_eq!(notice.title, "Self-restart of jarvis finished");
     running.shutdown().await.unwrap();
 }
+
+/// `POST /self-restart` triggers the n8n workflow (a local fake of its
+/// webhook node), records the hand-off, and says the restart started.
+#[tokio::test]
+async fn requesting_a_self_restart_triggers_n8n_and_says_it_started() {
+    use axum::routing::post;
+    let received: Arc<std::sync::Mutex<Vec<serde_json::Value>>> = Arc::default();
+    let seen = received.clone();
+    let n8n = axum::Router::new().route(
+        "/webhook/jarvis-self-restart",
+        post(move |axum::Json(body): axum::Json<serde_json::Value>| {
+            let seen = seen.clone();
+            async move {
+                seen.lock().unwrap().push(body);
+                axum::Json(serde_json::json!({"message": "Workflow was started"}))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let n8n_url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, n8n).await.unwrap() });
+
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = common::test_config(
+        dir.path(),
+        &[
+            ("JARVIS_N8N__URL", n8n_url.as_str()),
+            ("JARVIS_N8N__SELF_RESTART_WEBHOOK", "jarvis-self-restart"),
+        ],
+    )
+    .unwrap();
+    let notifier = Arc::new(RecordingNotifier::new());
+    let app = app::build(
+        cfg,
+        AppEnv {
+            notifier: Some(notifier.clone()),
+            ..AppEnv::default()
+        },
+    )
+    .await
+    .unwrap();
+    let running = app.spawn();
+    let r = reqwest::Client::new()
+        .post(running.url("/self-restart?target=jarvis"))
+        .basic_auth(common::USER, Some(common::PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let handoff: serde_json::Value = r.json().await.unwrap();
+    let id = handoff["id"].as_str().unwrap().to_string();
+
+    let started = notifier
+        .notices()
+        .into_iter()
+        .find(|n| n.kind == NoticeKind::SelfRestart)
+        .expect("a self-restart notice");
+    assert!(started.title.contains("started"), "{started:?}");
+    let body = received.lock().unwrap().clone();
+    assert_eq!(body.len(), 1, "n8n was triggered once");
+    assert!(body[0].to_string().contains(&id), "{body:?}");
+    let pending = running
+        .state
+        .store
+        .handoffs(Some(HandoffState::Pending))
+        .await
+        .unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].id.to_string(), id);
+    running.shutdown().await.unwrap();
+}
