@@ -37,39 +37,28 @@ macro_rules! impl_sql_store {
                 if !plans.is_empty() && !several {
                     results = <$store>::ingest_plans(&mut tx, plans).await?;
                 } else if !plans.is_empty() {
-                    let mut all = sqlx::Connection::begin(&mut *tx).await.map_err(db_err(DOING))?;
-                    match <$store>::ingest_plans(&mut all, plans).await {
-                        Ok(done) => {
-                            all.commit().await.map_err(db_err(DOING))?;
-                            results = done;
-                        }
-                        Err(error) if error.is_transient() => return Err(error),
+                    results = match <$store>::ingest_in_savepoint(&mut tx, plans).await? {
+                        Ok(done) => done,
                         Err(error) => {
                             tracing::warn!(
                                 %error,
                                 batches = plans.len(),
                                 "group ingest failed, committing its batches one by one"
                             );
-                            all.rollback().await.map_err(db_err(DOING))?;
+                            let mut each = Vec::with_capacity(plans.len());
                             for plan in plans {
-                                let mut one =
-                                    sqlx::Connection::begin(&mut *tx).await.map_err(db_err(DOING))?;
-                                match <$store>::ingest_plans(&mut one, &[*plan]).await {
-                                    Ok(mut done) => {
-                                        one.commit().await.map_err(db_err(DOING))?;
-                                        results.push(done.pop().unwrap_or_else(|| {
+                                each.push(
+                                    match <$store>::ingest_in_savepoint(&mut tx, &[*plan]).await? {
+                                        Ok(mut done) => done.pop().unwrap_or_else(|| {
                                             Err(StoreError::Corrupt("no result for a batch".into()))
-                                        }));
-                                    }
-                                    Err(error) if error.is_transient() => return Err(error),
-                                    Err(error) => {
-                                        one.rollback().await.map_err(db_err(DOING))?;
-                                        results.push(Err(error));
-                                    }
-                                }
+                                        }),
+                                        Err(error) => Err(error),
+                                    },
+                                );
                             }
+                            each
                         }
-                    }
+                    };
                 }
                 for write in writes.iter_mut() {
                     if several {
@@ -91,6 +80,28 @@ macro_rules! impl_sql_store {
         }
 
         impl $store {
+            /// [`Self::ingest_plans`] in a savepoint of the group's transaction.
+            /// The outer `Err` fails the whole group (the database is away); the
+            /// inner one is this ingest's own failure, already rolled back.
+            async fn ingest_in_savepoint(
+                conn: &mut $conn,
+                plans: &[&$crate::store::sql::IngestPlan],
+            ) -> Result<Result<$crate::store::group::GroupResults, StoreError>, StoreError> {
+                const DOING: &str = "ingesting alerts";
+                let mut savepoint = sqlx::Connection::begin(conn).await.map_err(db_err(DOING))?;
+                match <$store>::ingest_plans(&mut savepoint, plans).await {
+                    Ok(done) => {
+                        savepoint.commit().await.map_err(db_err(DOING))?;
+                        Ok(Ok(done))
+                    }
+                    Err(error) if error.is_transient() => Err(error),
+                    Err(error) => {
+                        savepoint.rollback().await.map_err(db_err(DOING))?;
+                        Ok(Err(error))
+                    }
+                }
+            }
+
             /// Inserts the alerts of `plans` on `conn` (inside the caller's
             /// transaction) as if committed one after another, in one
             /// multi-row statement per table and chunk.
